@@ -1,0 +1,75 @@
+// swift-tools-version: 6.1
+//
+// ConvKit: CPU kernels for neural networks (conv2d, dense, pooling, activations, losses),
+// forward and backward, over OpenBLAS, with a thin value-type layer API on top.
+//
+// Module graph:  ConvKit (layers, tensors, models, files)
+//                  -> ConvKitKernels (raw-buffer kernels, geometry, threading)
+//                       -> CBLAS (system library: OpenBLAS + LAPACKE)
+import PackageDescription
+
+let package = Package(
+    name: "ConvKit",
+    products: [
+        .library(name: "ConvKit", targets: ["ConvKit"]),
+        .library(name: "ConvKitKernels", targets: ["ConvKitKernels"]),
+        .executable(name: "convkit-bench", targets: ["ConvKitBench"]),
+        .executable(name: "train-lenet", targets: ["TrainLeNet"]),
+    ],
+    dependencies: [
+        // Used only by the two executables (benchmark runner, training example).
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // OpenBLAS (CBLAS interface) and LAPACKE from the system.
+        // Debian/Ubuntu: apt-get install libopenblas-dev liblapacke-dev pkg-config
+        .systemLibrary(
+            name: "CBLAS",
+            pkgConfig: "openblas",
+            providers: [
+                .apt(["libopenblas-dev", "liblapacke-dev"]),
+                .brew(["openblas", "lapack"]),
+            ]
+        ),
+        .target(
+            name: "ConvKitKernels",
+            dependencies: ["CBLAS"],
+            linkerSettings: [.linkedLibrary("m", .when(platforms: [.linux]))]
+        ),
+        .target(
+            name: "ConvKit",
+            dependencies: ["ConvKitKernels"]
+        ),
+        // Not a product: seeded generators, shape tables, tolerances, finite differences.
+        // Shared by the tests and the benchmark so both use the same named shapes.
+        .target(
+            name: "_ConvKitTestSupport",
+            dependencies: ["ConvKitKernels"]
+        ),
+        .executableTarget(
+            name: "ConvKitBench",
+            dependencies: [
+                "ConvKitKernels",
+                "_ConvKitTestSupport",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Benchmarks/ConvKitBench"
+        ),
+        .executableTarget(
+            name: "TrainLeNet",
+            dependencies: [
+                "ConvKit",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(
+            name: "ConvKitKernelsTests",
+            dependencies: ["ConvKitKernels", "_ConvKitTestSupport"]
+        ),
+        .testTarget(
+            name: "ConvKitTests",
+            dependencies: ["ConvKit", "ConvKitKernels", "_ConvKitTestSupport"]
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

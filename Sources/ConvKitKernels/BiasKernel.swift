@@ -1,0 +1,41 @@
+/// Per-channel bias: add it to an NCHW tensor, or reduce a gradient to it.
+public enum BiasKernel {
+    /// `output[n,c,p] += bias[c]` for an `[batch, channels, plane]` buffer (**accumulates**).
+    public static func addPerChannel(
+        _ bias: UnsafeBufferPointer<Float>, to output: UnsafeMutableBufferPointer<Float>,
+        batch: Int, channels: Int, plane: Int, context: ComputeContext
+    ) {
+        precondition(bias.count >= channels && output.count >= batch * channels * plane)
+        let b = SharedBuffer(readOnly: bias), y = SharedBuffer(output)
+        parallelFor(batch * channels, elementsPerIndex: plane, context: context) { range in
+            for nc in range {
+                let value = b[nc % channels]
+                let row = y.base + nc * plane
+                for p in 0..<plane { row[p] += value }
+            }
+        }
+    }
+
+    /// `biasGradient[c] (+)= Σ_n Σ_p gradient[n,c,p]` for an `[batch, channels, plane]` buffer.
+    /// Overwrites `biasGradient` unless `accumulate`. Sums each channel in a fixed order, so the
+    /// result does not depend on the thread count.
+    public static func reducePerChannel(
+        _ gradient: UnsafeBufferPointer<Float>, into biasGradient: UnsafeMutableBufferPointer<Float>,
+        batch: Int, channels: Int, plane: Int, accumulate: Bool, context: ComputeContext
+    ) {
+        precondition(biasGradient.count >= channels && gradient.count >= batch * channels * plane)
+        let dy = SharedBuffer(readOnly: gradient), db = SharedBuffer(biasGradient)
+        parallelFor(channels, elementsPerIndex: batch * plane, context: context) { range in
+            for c in range {
+                var total: Float = 0
+                for n in 0..<batch {
+                    let row = dy.base + (n * channels + c) * plane
+                    var partial: Float = 0
+                    for p in 0..<plane { partial += row[p] }
+                    total += partial
+                }
+                db[c] = accumulate ? db[c] + total : total
+            }
+        }
+    }
+}

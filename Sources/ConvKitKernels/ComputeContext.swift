@@ -1,0 +1,107 @@
+import Dispatch
+
+/// How much parallelism one kernel call may use.
+///
+/// Every kernel takes a context; there is no global thread pool and nothing is read from the
+/// environment. `ComputeContext.serial` runs everything on the caller's thread.
+///
+/// The thread count governs two things, never at the same time (threading never nests):
+/// - ConvKit's own loops (im2col, col2im, bias, pooling, activations) are split into at most
+///   `threads` chunks and run with `DispatchQueue.concurrentPerform` (see ``parallelFor(_:grain:context:_:)``);
+/// - OpenBLAS's GEMMs, which run on the caller's thread, outside any Dispatch loop, with up to
+///   `threads` OpenBLAS threads (see ``BLAS/prepareThreads(for:)``: OpenBLAS's count is process-wide).
+public struct ComputeContext: Sendable, Hashable, CustomStringConvertible {
+    /// Upper bound on the threads a call may keep busy (>= 1).
+    public let threads: Int
+
+    /// Work items of a `parallelFor` smaller than this many elements are not split further.
+    /// Splitting has a cost (~1 µs per chunk with Dispatch), so tiny loops stay serial.
+    public let minimumElementsPerThread: Int
+
+    /// Everything on the caller's thread; OpenBLAS limited to one thread.
+    public static let serial = ComputeContext(uncheckedThreads: 1)
+
+    /// A context allowing `threads` threads; `threads` is clamped to `1...256`.
+    public init(threads: Int, minimumElementsPerThread: Int = 1 << 15) {
+        self.threads = min(max(threads, 1), 256)
+        self.minimumElementsPerThread = max(1, minimumElementsPerThread)
+    }
+
+    init(uncheckedThreads: Int) {
+        self.threads = uncheckedThreads
+        self.minimumElementsPerThread = 1 << 15
+    }
+
+    /// The number of online processors.
+    public static var availableCores: Int {
+        // Online processors. (cgroup CPU quotas are not seen here; pass an explicit count there.)
+        return max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+    }
+
+    /// A context using every available core.
+    public static var allCores: ComputeContext { ComputeContext(threads: availableCores) }
+
+    public var description: String { "ComputeContext(threads: \(threads))" }
+}
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A raw buffer shared with the work items of ``parallelFor(_:grain:context:_:)``.
+///
+/// This is the single `@unchecked Sendable` type of ConvKit: Swift 6 (rightly) refuses raw
+/// pointers in `@Sendable` closures, and kernels need to hand disjoint parts of one buffer to
+/// several threads. The caller promises that concurrent work items touch disjoint elements
+/// (or only read), and that the memory outlives the `parallelFor` call.
+public struct SharedBuffer<Element>: @unchecked Sendable {
+    public let base: UnsafeMutablePointer<Element>
+    public let count: Int
+
+    @inlinable public init(_ buffer: UnsafeMutableBufferPointer<Element>) {
+        self.base = buffer.baseAddress ?? UnsafeMutablePointer<Element>(bitPattern: MemoryLayout<Element>.alignment)!
+        self.count = buffer.count
+    }
+
+    /// Read-only sharing of an immutable buffer (the pointer is only ever read through).
+    @inlinable public init(readOnly buffer: UnsafeBufferPointer<Element>) {
+        self.base = UnsafeMutablePointer(mutating: buffer.baseAddress
+            ?? UnsafePointer<Element>(bitPattern: MemoryLayout<Element>.alignment)!)
+        self.count = buffer.count
+    }
+
+    @inlinable public subscript(i: Int) -> Element {
+        get { base[i] }
+        nonmutating set { base[i] = newValue }
+    }
+}
+
+/// Runs `body` over `0..<count`, split into contiguous ranges, on up to `context.threads` threads.
+///
+/// - Each range holds at least `grain` indices (and, when `elementsPerIndex` is given, at least
+///   `context.minimumElementsPerThread / elementsPerIndex` of them), so small loops run serially
+///   on the caller's thread with no Dispatch overhead.
+/// - Ranges are disjoint and cover `0..<count` exactly once; the split depends only on `count`,
+///   `grain` and the context, so results do not depend on scheduling.
+/// - Never call a threaded BLAS routine inside `body` (threading never nests).
+@inlinable
+public func parallelFor(
+    _ count: Int, grain: Int = 1, elementsPerIndex: Int = 1, context: ComputeContext,
+    _ body: @Sendable (Range<Int>) -> Void
+) {
+    if count <= 0 { return }
+    let minPerChunkFromWork = max(1, context.minimumElementsPerThread / max(1, elementsPerIndex))
+    let minChunk = max(grain, minPerChunkFromWork)
+    let chunks = min(context.threads, max(1, count / minChunk))
+    if chunks <= 1 {
+        body(0..<count)
+        return
+    }
+    DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
+        let lower = chunk * count / chunks
+        let upper = (chunk + 1) * count / chunks
+        body(lower..<upper)
+    }
+}

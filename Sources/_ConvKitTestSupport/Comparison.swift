@@ -1,0 +1,44 @@
+/// The result of comparing a computed buffer with a reference, element by element.
+public struct Mismatch: CustomStringConvertible, Sendable {
+    public let index: Int
+    public let value: Float
+    public let expected: Float
+    public let tolerance: Float
+    public var description: String {
+        "element \(index): got \(value), expected \(expected) (|diff| \(abs(value - expected)) > tolerance \(tolerance))"
+    }
+}
+
+/// Compares `actual` with `expected` element-wise. Each element `i` may differ by
+/// `tolerance(i)`; NaN anywhere in `actual` where `expected` is a number is a mismatch
+/// (this is how NaN-poisoned outputs catch unwritten elements).
+/// Returns the worst mismatch (largest ratio of difference to tolerance), or `nil`.
+public func firstMismatch(_ actual: [Float], _ expected: [Float], tolerance: (Int) -> Float) -> Mismatch? {
+    precondition(actual.count == expected.count, "sizes differ: \(actual.count) vs \(expected.count)")
+    var worst: Mismatch? = nil
+    var worstRatio: Float = 1
+    for i in 0..<actual.count {
+        let a = actual[i], e = expected[i]
+        if e.isNaN && a.isNaN { continue }
+        let t = tolerance(i)
+        if a.isNaN || e.isNaN || a.isInfinite != e.isInfinite {
+            return Mismatch(index: i, value: a, expected: e, tolerance: t)
+        }
+        if a == e { continue }
+        let ratio = abs(a - e) / max(t, .leastNonzeroMagnitude)
+        if ratio > worstRatio { worstRatio = ratio; worst = Mismatch(index: i, value: a, expected: e, tolerance: t) }
+    }
+    return worst
+}
+
+/// Tolerance for a sum of `terms` products, computed two ways (a fast algorithm and the naive
+/// loop), each in Float:
+///
+///     |fast − naive| <= 2 · terms · ε · Σ|a_i·b_i|   (+ a tiny absolute floor)
+///
+/// Why: the classic bound on a floating-point dot product of length k is γ_k·Σ|a_i b_i| with
+/// γ_k ≈ k·ε; two independent summations may each err by that much in opposite directions.
+/// `magnitude` is Σ|a_i·b_i| for the element (computed by running the naive kernel on |a|, |b|).
+public func sumTolerance(terms: Int, magnitude: Float) -> Float {
+    2 * Float(max(terms, 1)) * Float.ulpOfOne * magnitude + 1e-30
+}
