@@ -1,0 +1,63 @@
+# ConvKit: plain Makefile (no CMake). Every target is one or two commands.
+#   make bench    build (release) and run the naive-vs-im2col benchmark
+#   make test     run the test suite (release build)
+#   make demo     train LeNet-5 on the bundled MNIST subset
+#   make compare  ConvKit beside ONNX Runtime / PyTorch on the same suite
+#   make deps     install the system packages (Debian/Ubuntu, as root)
+SWIFT   ?= swift
+CONFIG  ?= release
+SWIFTFLAGS ?=
+BENCH_ARGS ?=
+DEMO_ARGS ?=
+
+# Old OpenBLAS builds misbehave on some CPUs unless the core type is pinned; tests and CI keep
+# these two settings (the environment of our machines sets them; this makes a fresh shell match).
+TEST_ENV = OPENBLAS_CORETYPE=$${OPENBLAS_CORETYPE:-Haswell} OPENBLAS_L2_SIZE=$${OPENBLAS_L2_SIZE:-512}
+
+APT_PACKAGES = libopenblas-dev liblapacke-dev pkg-config
+
+.PHONY: all deps check-blas build test bench bench-quick demo compare clean
+
+all: build
+
+# Installs OpenBLAS, LAPACKE and pkg-config when they are missing (Debian/Ubuntu, needs root or sudo).
+deps:
+	@if pkg-config --exists openblas 2>/dev/null && [ -f /usr/include/lapacke.h ]; then \
+	  echo "deps: OpenBLAS and LAPACKE present"; \
+	elif command -v apt-get >/dev/null 2>&1; then \
+	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO="sudo"; \
+	  echo "deps: installing $(APT_PACKAGES) with apt-get"; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $(APT_PACKAGES); \
+	else \
+	  echo "deps: please install OpenBLAS (with its CBLAS header and pkg-config file) and LAPACKE:"; \
+	  echo "      Fedora: dnf install openblas-devel lapack-devel pkgconf; macOS: brew install openblas lapack"; \
+	  exit 1; \
+	fi
+
+check-blas:
+	@pkg-config --exists openblas && echo "openblas: $$(pkg-config --modversion openblas) $$(pkg-config --cflags --libs openblas)" \
+	  || (echo "openblas.pc not found: run 'make deps'"; exit 1)
+
+build: deps
+	$(SWIFT) build -c $(CONFIG) $(SWIFTFLAGS)
+
+test: deps
+	$(TEST_ENV) $(SWIFT) test -c $(CONFIG) $(SWIFTFLAGS)
+
+bench: deps
+	$(SWIFT) build -c release --product convkit-bench $(SWIFTFLAGS)
+	$$($(SWIFT) build -c release --show-bin-path)/convkit-bench $(BENCH_ARGS)
+
+bench-quick: deps
+	$(SWIFT) build -c release --product convkit-bench $(SWIFTFLAGS)
+	$$($(SWIFT) build -c release --show-bin-path)/convkit-bench --quick $(BENCH_ARGS)
+
+demo: deps
+	$(SWIFT) build -c release --product train-lenet $(SWIFTFLAGS)
+	$$($(SWIFT) build -c release --show-bin-path)/train-lenet $(DEMO_ARGS)
+
+compare: deps
+	bash Benchmarks/compare/compare.sh
+
+clean:
+	rm -rf .build
