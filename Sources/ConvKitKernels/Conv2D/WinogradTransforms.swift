@@ -110,7 +110,13 @@ enum Winograd2x2 {
             for tx in 0..<interiorLower {
                 borderInputTile(r0, r1, r2, r3, x0: 2 * tx - P, width: W, out: o + tx, stride: positionStride)
             }
-            for tx in interiorLower..<interiorUpper {
+            var tx = interiorLower
+            while tx + 8 <= interiorUpper {
+                inputTiles8(r0, r1, r2, r3, x: 2 &* tx &- P, out: o + tx, stride: positionStride)
+                tx += 8
+            }
+            while tx < interiorUpper {
+                defer { tx += 1 }
                 let x = 2 &* tx &- P
                 inputTile(r0[x], r0[x + 1], r0[x + 2], r0[x + 3],
                           r1[x], r1[x + 1], r1[x + 2], r1[x + 3],
@@ -122,6 +128,48 @@ enum Winograd2x2 {
                 borderInputTile(r0, r1, r2, r3, x0: 2 * tx - P, width: W, out: o + tx, stride: positionStride)
             }
         }
+    }
+
+    /// Eight horizontally adjacent interior tiles at once (SIMD8 across tiles): columns `x ..< x + 18`
+    /// of the four rows are read with two 16-float loads per row and split into even and odd lanes.
+    @inline(__always)
+    static func inputTiles8(_ r0: UnsafePointer<Float>, _ r1: UnsafePointer<Float>, _ r2: UnsafePointer<Float>,
+                            _ r3: UnsafePointer<Float>, x: Int, out: UnsafeMutablePointer<Float>, stride s: Int) {
+        // Column transform of one row: (d0 − d2, d1 + d2, d2 − d1, d1 − d3) for 8 tiles.
+        @inline(__always) func row(_ r: UnsafePointer<Float>) -> (V8, V8, V8, V8) {
+            let a = load16(r + x), b = load16(r + x + 2)
+            let d0 = a.evenHalf, d1 = a.oddHalf, d2 = b.evenHalf, d3 = b.oddHalf
+            return (d0 - d2, d1 + d2, d2 - d1, d1 - d3)
+        }
+        let t0 = row(r0), t1 = row(r1), t2 = row(r2), t3 = row(r3)
+        store8(t0.0 - t2.0, out + 0 &* s); store8(t0.1 - t2.1, out + 1 &* s)
+        store8(t0.2 - t2.2, out + 2 &* s); store8(t0.3 - t2.3, out + 3 &* s)
+        store8(t1.0 + t2.0, out + 4 &* s); store8(t1.1 + t2.1, out + 5 &* s)
+        store8(t1.2 + t2.2, out + 6 &* s); store8(t1.3 + t2.3, out + 7 &* s)
+        store8(t2.0 - t1.0, out + 8 &* s); store8(t2.1 - t1.1, out + 9 &* s)
+        store8(t2.2 - t1.2, out + 10 &* s); store8(t2.3 - t1.3, out + 11 &* s)
+        store8(t1.0 - t3.0, out + 12 &* s); store8(t1.1 - t3.1, out + 13 &* s)
+        store8(t1.2 - t3.2, out + 14 &* s); store8(t1.3 - t3.3, out + 15 &* s)
+    }
+
+    typealias V8 = SIMD8<Float>
+    @inline(__always) static func load16(_ p: UnsafePointer<Float>) -> SIMD16<Float> {
+        UnsafeRawPointer(p).loadUnaligned(as: SIMD16<Float>.self)
+    }
+    @inline(__always) static func load8(_ p: UnsafePointer<Float>) -> V8 {
+        UnsafeRawPointer(p).loadUnaligned(as: V8.self)
+    }
+    @inline(__always) static func store8(_ v: V8, _ p: UnsafeMutablePointer<Float>) {
+        UnsafeMutableRawPointer(p).storeBytes(of: v, as: V8.self)
+    }
+    /// `(a0, b0, a1, b1, …)`: compiles to unpcklps/unpckhps.
+    @inline(__always) static func interleave(_ a: V8, _ b: V8) -> SIMD16<Float> {
+        var r = SIMD16<Float>()
+        for i in 0..<8 { r[2 &* i] = a[i]; r[2 &* i &+ 1] = b[i] }
+        return r
+    }
+    @inline(__always) static func store16(_ v: SIMD16<Float>, _ p: UnsafeMutablePointer<Float>) {
+        UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD16<Float>.self)
     }
 
     @inline(__always)
@@ -176,7 +224,29 @@ enum Winograd2x2 {
             let hasRow1 = 2 * ty + 1 < OH
             let row1 = row0 + OW
             let mt = m + ty * TW
-            for tx in 0..<TW {
+            var tx = 0
+            let biasVector = V8(repeating: bias)
+            while tx + 8 <= fullTiles {
+                let p = mt + tx
+                let m00 = load8(p), m01 = load8(p + 1 &* s), m02 = load8(p + 2 &* s), m03 = load8(p + 3 &* s)
+                let m10 = load8(p + 4 &* s), m11 = load8(p + 5 &* s), m12 = load8(p + 6 &* s), m13 = load8(p + 7 &* s)
+                let m20 = load8(p + 8 &* s), m21 = load8(p + 9 &* s), m22 = load8(p + 10 &* s), m23 = load8(p + 11 &* s)
+                let m30 = load8(p + 12 &* s), m31 = load8(p + 13 &* s), m32 = load8(p + 14 &* s), m33 = load8(p + 15 &* s)
+                let u00 = m00 + m10 + m20, u01 = m01 + m11 + m21, u02 = m02 + m12 + m22, u03 = m03 + m13 + m23
+                let u10 = m10 - m20 - m30, u11 = m11 - m21 - m31, u12 = m12 - m22 - m32, u13 = m13 - m23 - m33
+                var y00 = u00 + u01 + u02 + biasVector, y01 = u01 - u02 - u03 + biasVector
+                var y10 = u10 + u11 + u12 + biasVector, y11 = u11 - u12 - u13 + biasVector
+                if relu {
+                    // `replacing(where: y < 0)` keeps NaN (NaN < 0 is false).
+                    y00.replace(with: 0, where: y00 .< 0); y01.replace(with: 0, where: y01 .< 0)
+                    y10.replace(with: 0, where: y10 .< 0); y11.replace(with: 0, where: y11 .< 0)
+                }
+                store16(interleave(y00, y01), row0 + 2 &* tx)
+                if hasRow1 { store16(interleave(y10, y11), row1 + 2 &* tx) }
+                tx += 8
+            }
+            while tx < TW {
+                defer { tx += 1 }
                 let p = mt + tx
                 let m00 = p[0 &* s], m01 = p[1 &* s], m02 = p[2 &* s], m03 = p[3 &* s]
                 let m10 = p[4 &* s], m11 = p[5 &* s], m12 = p[6 &* s], m13 = p[7 &* s]
@@ -216,7 +286,21 @@ enum Winograd2x2 {
             let row0 = plane + 2 * ty * OW
             let row1 = 2 * ty + 1 < OH ? row0 + OW : zeroRow
             let o = out + ty * TW
-            for tx in 0..<TW {
+            var tx = 0
+            while tx + 8 <= fullTiles {
+                let top = load16(row0 + 2 &* tx), bottom = load16(row1 + 2 &* tx)
+                let g00 = top.evenHalf, g01 = top.oddHalf, g10 = bottom.evenHalf, g11 = bottom.oddHalf
+                let a0 = g00, a1 = g01, b0 = g00 + g10, b1 = g01 + g11
+                let c0 = g00 - g10, c1 = g01 - g11, d0 = -g10, d1 = -g11
+                let p = o + tx
+                store8(a0, p); store8(a0 + a1, p + 1 &* s); store8(a0 - a1, p + 2 &* s); store8(-a1, p + 3 &* s)
+                store8(b0, p + 4 &* s); store8(b0 + b1, p + 5 &* s); store8(b0 - b1, p + 6 &* s); store8(-b1, p + 7 &* s)
+                store8(c0, p + 8 &* s); store8(c0 + c1, p + 9 &* s); store8(c0 - c1, p + 10 &* s); store8(-c1, p + 11 &* s)
+                store8(d0, p + 12 &* s); store8(d0 + d1, p + 13 &* s); store8(d0 - d1, p + 14 &* s); store8(-d1, p + 15 &* s)
+                tx += 8
+            }
+            while tx < TW {
+                defer { tx += 1 }
                 let x = 2 &* tx
                 let g00 = row0[x], g10 = row1[x]
                 let g01 = tx < fullTiles ? row0[x + 1] : 0
