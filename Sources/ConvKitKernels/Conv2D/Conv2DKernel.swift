@@ -11,18 +11,38 @@ public enum Conv2DAlgorithm: String, CaseIterable, Sendable, Hashable {
     /// Applies to 3×3, stride-1, undilated, ungrouped convolutions with equal padding ≤ 2; other
     /// shapes run ``im2col`` instead (same results up to rounding).
     case winograd
+    /// Direct SIMD loops for depthwise-style convolutions, where each output channel reads one
+    /// input channel (`inputChannels / groups == 1`); other shapes run ``im2col`` instead.
+    case depthwise
+    /// Picks per shape (see ``effective(for:)``): the rule documented in docs/Architecture.md.
+    case automatic
 
     /// `true` when the algorithm runs as itself on `g` (rather than falling back to ``im2col``).
     public func supports(_ g: Conv2DGeometry) -> Bool {
         switch self {
-        case .naive, .im2col: return true
+        case .naive, .im2col, .automatic: return true
         case .winograd: return Conv2DWinograd.supports(g)
+        case .depthwise: return Conv2DDepthwise.supports(g)
         }
     }
 
-    /// What actually runs for `g`: `self`, or ``im2col`` where `self` does not apply.
+    /// What actually runs for `g`: `self`, or ``im2col`` where `self` does not apply; for
+    /// ``automatic``, the algorithm the heuristic picks:
+    ///
+    /// 1. depthwise-style layers (one input channel per output channel, groups > 1) → ``depthwise``;
+    /// 2. 3×3 stride-1 layers that Winograd supports, with at least 16 input and output channels and
+    ///    an output of at least 8×8 → ``winograd`` (2.25× fewer flops; small layers lose to the transforms);
+    /// 3. everything else (including pointwise, which is a single GEMM on the input) → ``im2col``.
     public func effective(for g: Conv2DGeometry) -> Conv2DAlgorithm {
-        supports(g) ? self : .im2col
+        switch self {
+        case .automatic:
+            if g.groups > 1 && Conv2DDepthwise.supports(g) { return .depthwise }
+            if Conv2DWinograd.supports(g) && g.inputChannels >= 16 && g.outputChannels >= 16
+                && g.outputHeight >= 8 && g.outputWidth >= 8 { return .winograd }
+            return .im2col
+        default:
+            return supports(g) ? self : .im2col
+        }
     }
 }
 
@@ -60,6 +80,7 @@ public enum Conv2DKernel {
         case .naive: return 0
         case .im2col: return Conv2DLoweringPlan(g, capBytes: capBytes).workspaceCount
         case .winograd: return Conv2DWinograd.workspaceCount(g, direction: direction, capBytes: capBytes)
+        case .depthwise, .automatic: return 0
         }
     }
 
@@ -76,6 +97,7 @@ public enum Conv2DKernel {
                     .workspaceCount <= workspace
             }
             return Conv2DWinograd.plan(g, workspaceFloats: workspace).workspaceCount <= workspace
+        case .depthwise, .automatic: return true
         }
     }
 
@@ -90,6 +112,7 @@ public enum Conv2DKernel {
         case .naive: return []
         case .im2col: return Conv2DIm2col.gemmCalls(g, plan: Conv2DLoweringPlan(g, workspaceFloats: floats), direction: direction)
         case .winograd: return Conv2DWinograd.gemmCalls(g, direction: direction, workspaceFloats: floats)
+        case .depthwise, .automatic: return []
         }
     }
 
@@ -127,6 +150,10 @@ public enum Conv2DKernel {
             guard let x = input.baseAddress, let w = filter.baseAddress, let y = output.baseAddress else { return }
             Conv2DWinograd.forward(g, input: x, filter: w, bias: bias?.baseAddress, activation: activation, output: y,
                                    workspace: workspace, context: context)
+        case .depthwise, .automatic:
+            guard let x = input.baseAddress, let w = filter.baseAddress, let y = output.baseAddress else { return }
+            Conv2DDepthwise.forward(g, input: x, filter: w, bias: bias?.baseAddress, activation: activation, output: y,
+                                    context: context)
         }
     }
 
@@ -157,6 +184,9 @@ public enum Conv2DKernel {
         case .winograd:
             guard let dy = outputGradient.baseAddress, let w = filter.baseAddress, let dx = inputGradient.baseAddress else { return }
             Conv2DWinograd.backwardData(g, outputGradient: dy, filter: w, inputGradient: dx, workspace: workspace, context: context)
+        case .depthwise, .automatic:
+            guard let dy = outputGradient.baseAddress, let w = filter.baseAddress, let dx = inputGradient.baseAddress else { return }
+            Conv2DDepthwise.backwardData(g, outputGradient: dy, filter: w, inputGradient: dx, context: context)
         }
     }
 
@@ -186,6 +216,10 @@ public enum Conv2DKernel {
         precondition(biasGradient == nil || biasGradient!.count >= g.outputChannels, "biasGradient shorter than outputChannels")
         precondition(workspaceSuffices(g, algorithm, .backwardFilter, workspace.count), "workspace of \(workspace.count) floats too small for \(algorithm)")
         switch algorithm.effective(for: g) {
+        case .depthwise, .automatic:
+            guard let x = input.baseAddress, let dw = filterGradient.baseAddress else { return }
+            Conv2DDepthwise.backwardFilter(g, input: x, outputGradient: outputGradient, filterGradient: dw,
+                                           biasGradient: biasGradient, accumulate: accumulate, context: context)
         case .winograd:
             guard let x = input.baseAddress, let dw = filterGradient.baseAddress else { return }
             Conv2DWinograd.backwardFilter(g, input: x, outputGradient: outputGradient, filterGradient: dw,
