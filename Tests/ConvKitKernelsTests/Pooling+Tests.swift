@@ -14,7 +14,8 @@ struct PoolCase: Sendable, CustomTestStringConvertible {
     }
 }
 
-/// Edge cases (batch 1, odd and ragged planes, fewer or more than 8 interior columns, padding,
+/// Edge cases (batch 1, odd and ragged planes; < 8, 8..15 and >= 16 interior columns, i.e. the
+/// scalar, SIMD8 and paired-SIMD8 paths, with and without an overlapping last block; padding;
 /// strides 1/2/3, windows equal to the input) plus the real AlexNet / VGG-style planes.
 let poolCases: [PoolCase] = [
     PoolCase(name: "worked 2x2s2", n: 1, c: 1, h: 4, w: 4, kh: 2, kw: 2, sh: 2, sw: 2, ph: 0, pw: 0),
@@ -31,6 +32,8 @@ let poolCases: [PoolCase] = [
     PoolCase(name: "2x2s2 pad1", n: 1, c: 1, h: 12, w: 30, kh: 2, kw: 2, sh: 2, sw: 2, ph: 1, pw: 1),
     PoolCase(name: "alexnet pool1 plane", n: 1, c: 2, h: 55, w: 55, kh: 3, kw: 3, sh: 2, sw: 2, ph: 0, pw: 0),
     PoolCase(name: "vgg 2x2s2", n: 2, c: 2, h: 28, w: 28, kh: 2, kw: 2, sh: 2, sw: 2, ph: 0, pw: 0),
+    PoolCase(name: "3x3 s2x3 wide (gather, 16-blocks)", n: 1, c: 2, h: 7, w: 61, kh: 3, kw: 3, sh: 2, sw: 3, ph: 1, pw: 1),
+    PoolCase(name: "exactly 16 columns", n: 2, c: 1, h: 5, w: 18, kh: 3, kw: 3, sh: 1, sw: 1, ph: 0, pw: 0),
 ]
 
 /// Runs max pooling forward with fresh NaN-poisoned outputs (indices poisoned with Int32.min).

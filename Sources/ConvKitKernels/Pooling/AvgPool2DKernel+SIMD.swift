@@ -1,8 +1,9 @@
 /// Vectorised, plane-parallel average pooling (``PoolingAlgorithm/simd``).
 ///
-/// Forward: 8 interior output columns at a time, the sums kept in a `SIMD8` register over all
-/// taps in row-major order (the naive order, so the bits match), then one division; the last
-/// block overlaps the previous one; border columns are scalar.
+/// Forward: 16 interior output columns at a time as two `SIMD8` sums (8 at a time when only
+/// 8..15 columns are interior), kept in registers over all taps in row-major order (the naive
+/// order, so the bits match), then one division; the last block overlaps the previous one;
+/// border columns are scalar.
 ///
 /// Backward: per plane, zero the plane, then each block of 8 interior outputs computes its
 /// shares `dy / d` once and adds them to every tap: a vector add for stride 1, 8 scalar adds
@@ -40,18 +41,40 @@ enum AvgPool2DSIMD {
             for j in vectorColumns.upperBound..<OW { scalarOutput(g, countPadding, x, rows, j, yRow) }
             if vectorColumns.isEmpty { continue }
             let d = SIMD8<Float>(repeating: AvgPool2DKernel.divisor(g, countPadding: countPadding, rows: rows.count, columns: KW))
+            if vectorColumns.count < 16 {
+                var j0 = vectorColumns.lowerBound
+                while true {
+                    if j0 + 8 > vectorColumns.upperBound { j0 = vectorColumns.upperBound - 8 }
+                    let xStart = j0 * S - g.paddingWidth
+                    var sum = SIMD8<Float>(repeating: 0)
+                    for u in rows.lower..<rows.upper {
+                        let r = x + (rows.start + u) * W + xStart
+                        for v in 0..<KW { sum += Load.load8(r + v, stride: S) }
+                    }
+                    store8(sum / d, yRow + j0)
+                    if j0 + 8 >= vectorColumns.upperBound { break }
+                    j0 += 8
+                }
+                continue
+            }
+            // 16 outputs as two independent SIMD8 sums (two dependency chains per half).
             var j0 = vectorColumns.lowerBound
             while true {
-                if j0 + 8 > vectorColumns.upperBound { j0 = vectorColumns.upperBound - 8 }
+                if j0 + 16 > vectorColumns.upperBound { j0 = vectorColumns.upperBound - 16 }
                 let xStart = j0 * S - g.paddingWidth
-                var sum = SIMD8<Float>(repeating: 0)
+                var sumA = SIMD8<Float>(repeating: 0)
+                var sumB = SIMD8<Float>(repeating: 0)
                 for u in rows.lower..<rows.upper {
                     let r = x + (rows.start + u) * W + xStart
-                    for v in 0..<KW { sum += Load.load8(r + v, stride: S) }
+                    for v in 0..<KW {
+                        sumA += Load.load8(r + v, stride: S)
+                        sumB += Load.load8(r + v + 8 * S, stride: S)
+                    }
                 }
-                store8(sum / d, yRow + j0)
-                if j0 + 8 >= vectorColumns.upperBound { break }
-                j0 += 8
+                store8(sumA / d, yRow + j0)
+                store8(sumB / d, yRow + j0 + 8)
+                if j0 + 16 >= vectorColumns.upperBound { break }
+                j0 += 16
             }
         }
     }
