@@ -2,8 +2,8 @@
 ///
 /// Forward, per `[n, c]` plane and output row: the columns whose window lies inside the image
 /// are done 16 at a time as two `SIMD8` halves (four independent SSE dependency chains: the
-/// compare → select chain of one half alone is latency-bound), the running maximum and its
-/// index kept in registers across all taps, starting from the first tap; the last block
+/// compare → select chain of one half alone is latency-bound), the running maximum and the
+/// winner's offset kept in registers across all taps, starting from the first tap; the last block
 /// overlaps the previous one instead of falling back to scalar code (recomputing an output
 /// writes the same bits). 8..15 interior columns use one `SIMD8` block; border columns use
 /// the scalar rule.
@@ -68,6 +68,8 @@ enum MaxPool2DSIMD {
         let vectorColumns = interior.count >= 8 ? interior : interior.lowerBound..<interior.lowerBound
         let laneStep = SIMD8<Int32>(0, 1, 2, 3, 4, 5, 6, 7) &* Int32(truncatingIfNeeded: S)
         let halfStep = SIMD8<Int32>(repeating: Int32(truncatingIfNeeded: 8 * S))
+        // Window offsets (< windowHeight · W) must be exact in Float for the 16-wide path.
+        let floatOffsets = g.windowHeight * W < 1 << 23
         for i in 0..<OH {
             let rows = PoolWindow(output: i, stride: g.strideHeight, padding: g.paddingHeight, window: g.windowHeight, size: H)
             let yRow = y + i * OW, kRow = k + i * OW
@@ -75,7 +77,7 @@ enum MaxPool2DSIMD {
             for j in vectorColumns.upperBound..<OW { scalarOutput(Rule.self, g, x, rows, j, yRow, kRow) }
             if vectorColumns.isEmpty { continue }
             let firstRow = (rows.start + rows.lower) * W
-            if vectorColumns.count < 16 {
+            if vectorColumns.count < 16 || !floatOffsets {
                 // One SIMD8 block (8..15 interior columns), overlapping at the end.
                 var j0 = vectorColumns.lowerBound
                 while true {
@@ -102,10 +104,14 @@ enum MaxPool2DSIMD {
                 }
                 continue
             }
-            // Blocks of 16 outputs as two SIMD8 halves (a, b), overlapping at the end. The winner
-            // is tracked as its offset from the window's first tap (`row · W + column`, the same for
-            // every lane, so one broadcast per tap serves both halves); lane positions are added at
-            // the end.
+            // Blocks of 16 outputs as two SIMD8 halves (a, b), overlapping at the end.
+            //
+            // The winner is tracked as its offset from the window's first tap (`row · W + column`,
+            // the same for every lane, so one broadcast per tap serves both halves), held in a
+            // Float vector: offsets grow with the tap order, so the current winner's offset is the
+            // largest offset of a tap that was taken, `offset = max(offset, take ? tap : 0)` —
+            // an `andps` and a `maxps` instead of SSE2's four-instruction select. Exact while
+            // offsets < 2^23 (`floatOffsets`); converted to Int32 once per block.
             var j0 = vectorColumns.lowerBound
             while true {
                 if j0 + 16 > vectorColumns.upperBound { j0 = vectorColumns.upperBound - 16 }
@@ -113,8 +119,9 @@ enum MaxPool2DSIMD {
                 let start = x + firstRow + xStart
                 var bestA = Load.load8(start, stride: S)
                 var bestB = Load.load8(start + 8 * S, stride: S)
-                var offsetA = SIMD8<Int32>(repeating: 0)
-                var offsetB = SIMD8<Int32>(repeating: 0)
+                var offsetA = SIMD8<Float>(repeating: 0)
+                var offsetB = SIMD8<Float>(repeating: 0)
+                let zero = SIMD8<Float>(repeating: 0)
                 for u in rows.lower..<rows.upper {
                     let rowOffset = (u &- rows.lower) &* W
                     let r = start + rowOffset
@@ -123,18 +130,24 @@ enum MaxPool2DSIMD {
                         let valueB = Load.load8(r + v + 8 * S, stride: S)
                         let takeA = Rule.take(valueA, bestA)
                         let takeB = Rule.take(valueB, bestB)
-                        let candidate = SIMD8<Int32>(repeating: Int32(truncatingIfNeeded: rowOffset &+ v))
+                        let tap = SIMD8<Float>(repeating: Float(rowOffset &+ v))
                         bestA.replace(with: valueA, where: takeA)
                         bestB.replace(with: valueB, where: takeB)
-                        offsetA.replace(with: candidate, where: takeA)
-                        offsetB.replace(with: candidate, where: takeB)
+                        let takenA = zero.replacing(with: tap, where: takeA)
+                        let takenB = zero.replacing(with: tap, where: takeB)
+                        offsetA.replace(with: takenA, where: takenA .> offsetA)
+                        offsetB.replace(with: takenB, where: takenB .> offsetB)
                     }
                 }
+                // Exact Float → Int32 for integers in [0, 2^23): add 2^23, subtract its bit pattern.
+                let magic = SIMD8<Float>(repeating: 8_388_608)
+                let integerA = unsafeBitCast(offsetA + magic, to: SIMD8<Int32>.self) &- 0x4B00_0000
+                let integerB = unsafeBitCast(offsetB + magic, to: SIMD8<Int32>.self) &- 0x4B00_0000
                 let base = SIMD8<Int32>(repeating: Int32(truncatingIfNeeded: firstRow + xStart)) &+ laneStep
                 store8(bestA, yRow + j0)
                 store8(bestB, yRow + j0 + 8)
-                store8(base &+ offsetA, kRow + j0)
-                store8(base &+ halfStep &+ offsetB, kRow + j0 + 8)
+                store8(base &+ integerA, kRow + j0)
+                store8(base &+ halfStep &+ integerB, kRow + j0 + 8)
                 if j0 + 16 >= vectorColumns.upperBound { break }
                 j0 += 16
             }
