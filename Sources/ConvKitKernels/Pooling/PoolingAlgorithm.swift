@@ -4,9 +4,11 @@
 public enum PoolingAlgorithm: String, CaseIterable, Sendable, Hashable {
     /// The textbook loops on the caller's thread (the context is ignored). Slow; the reference.
     case naive
-    /// Explicit `SIMD8` over 8 output columns whose windows lie inside the image (contiguous
-    /// loads for stride 1, two loads and a de-interleaving shuffle for stride 2, gathered
-    /// loads otherwise), scalar code for border columns, and `parallelFor` over `[n, c]` planes.
+    /// Explicit `SIMD8` vectors over the output columns whose windows lie inside the image,
+    /// 16 columns per block as two independent halves (8 when only 8..15 are interior;
+    /// contiguous loads for stride 1, two loads and a de-interleaving shuffle for stride 2,
+    /// gathered loads otherwise), scalar code for border columns, and `parallelFor` over the
+    /// `[n, c]` planes.
     case simd
 }
 
