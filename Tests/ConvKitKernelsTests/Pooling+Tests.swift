@@ -161,6 +161,33 @@ func avgPoolBackward(_ g: Pool2DGeometry, _ algorithm: PoolingAlgorithm, countPa
         }
     }
 
+    /// ±∞ (without NaN) send a plane to the general rule; −∞ windows must still report their
+    /// first element, +∞ must win. Same results as naive.
+    @Test(arguments: poolCases)
+    func infinitiesMatchNaive(_ shape: PoolCase) throws {
+        let g = try shape.geometry()
+        var input = [Float].random(count: g.inputCount, seed: shape.seed, in: -4, 4)
+        var rng = SeededGenerator(seed: shape.seed + 11)
+        for i in input.indices {
+            let r = rng.uniform(0, 1)
+            if r < 0.05 { input[i] = .infinity } else if r < 0.5 { input[i] = -.infinity }
+        }
+        let (y0, k0) = maxPoolForward(g, .naive, input)
+        let (y, k) = maxPoolForward(g, .simd, input, context: splittingContext)
+        #expect(firstDifference(y, y0) == nil && k == k0, "seed \(shape.seed)")
+    }
+
+    /// Rows so wide that window offsets reach 2^23 use the Int32-index path (Float offsets
+    /// would not be exact there): still identical to naive.
+    @Test func veryWideRowsMatchNaive() throws {
+        let g = try Pool2DGeometry(batch: 1, channels: 1, inputHeight: 2, inputWidth: (1 << 22) + 37,
+                                   windowHeight: 2, windowWidth: 3, strideHeight: 1, strideWidth: 2)
+        let input = [Float].random(count: g.inputCount, seed: 99, in: -4, 4)
+        let (y0, k0) = maxPoolForward(g, .naive, input)
+        let (y, k) = maxPoolForward(g, .simd, input, context: splittingContext)
+        #expect(firstDifference(y, y0) == nil && k == k0)
+    }
+
     @Test func nanInWindowGivesNaNAndFirstNaNIndex() throws {
         let g = try Pool2DGeometry(batch: 1, channels: 1, inputSize: 3, window: 3, stride: 1)
         let input: [Float] = [1, 9, .nan, 1, .nan, 1, 1, 1, 1]
