@@ -37,7 +37,7 @@ struct ConvCase {
                         data.run(g, direction: direction, algorithm: algorithm, workspace: workspace, context: context)
                     }
                     let timing: Timing, ceiling: Timing?
-                    if let plan = Self.gemmPlan(g, direction, algorithm) {
+                    if let plan = GemmPlan.conv(g, direction, algorithm, workspaceCount: workspace.count) {
                         let gemm = GemmBench(plan)
                         (timing, ceiling) = runner.timePair(kernel, baseline: { gemm.run(context) })
                     } else {
@@ -49,12 +49,6 @@ struct ConvCase {
                 }
             }
         }
-    }
-
-    /// The GEMMs an algorithm issues, when we know them (nil: no BLAS ceiling for that algorithm).
-    static func gemmPlan(_ g: Conv2DGeometry, _ direction: Conv2DDirection, _ algorithm: Conv2DAlgorithm) -> GemmPlan? {
-        if algorithm == .im2col { return .im2col(g, direction) }
-        return nil
     }
 
     private func row(_ direction: Conv2DDirection, _ algorithm: String, threads: Int, timedBatch: Int,

@@ -25,25 +25,32 @@ struct GemmPlan: Sendable {
     var flops: Double { calls.reduce(0) { $0 + $1.flops } }
     var description: String { calls.map(\.description).joined(separator: " + ") }
 
-    /// im2col + sgemm (`Conv2DKernel+Im2col.swift`): per image and group, with
-    /// `M = O/G`, `N = OH·OW`, `K = C/G·KH·KW`:
-    ///   forward `W·cols` (NN, M×N×K), backwardData `Wᵀ·dY` (TN, K×N×M),
-    ///   backwardFilter `dY·colsᵀ` (NT, M×K×N, accumulating over images).
-    /// Pointwise convolutions read/write the image directly instead of the column buffer.
-    static func im2col(_ g: Conv2DGeometry, _ direction: Conv2DDirection) -> GemmPlan {
-        let Og = g.outputChannelsPerGroup, P = g.columnCols, K = g.columnRows
-        let count = g.batch * g.groups
-        let imageStride = g.isPointwise ? g.inputChannelsPerGroup * g.inputPlane : 0
-        switch direction {
-        case .forward:
-            return GemmPlan(calls: [GemmCall(m: Og, n: P, k: K, count: count, bStride: imageStride, cStride: Og * P)])
-        case .backwardData:
-            return GemmPlan(calls: [GemmCall(transA: true, m: K, n: P, k: Og, count: count,
-                                             bStride: Og * P, cStride: imageStride)])
-        case .backwardFilter:
-            return GemmPlan(calls: [GemmCall(transB: true, m: Og, n: K, k: P, count: count,
-                                             aStride: Og * P, bStride: imageStride, firstBeta: 0, laterBeta: 1)])
-        }
+    /// The GEMMs one call of a convolution algorithm issues, as the kernel reports them
+    /// (``Conv2DKernel/gemmCalls(_:algorithm:direction:workspaceCount:)``), with the operand that
+    /// walks through the tensors marked as moving: the output chunk (forward), the output-gradient
+    /// chunk (backwardData, backwardFilter), and the input itself for pointwise convolutions; the
+    /// filter and the column workspace stay put. `nil` when the algorithm issues no GEMM.
+    static func conv(_ g: Conv2DGeometry, _ direction: Conv2DDirection, _ algorithm: Conv2DAlgorithm,
+                     workspaceCount: Int) -> GemmPlan? {
+        let calls = Conv2DKernel.gemmCalls(g, algorithm: algorithm, direction: direction, workspaceCount: workspaceCount)
+        if calls.isEmpty { return nil }
+        let pointwise = g.isPointwise
+        return GemmPlan(calls: calls.map { c in
+            var call = GemmCall(transA: c.transA, transB: c.transB, m: c.m, n: c.n, k: c.k, count: c.count)
+            switch direction {
+            case .forward:
+                call.cStride = c.m * c.n
+                if pointwise { call.bStride = c.k * c.n }
+            case .backwardData:
+                call.bStride = c.k * c.n
+                if pointwise { call.cStride = c.m * c.n }
+            case .backwardFilter:
+                call.aStride = c.m * c.k
+                if pointwise { call.bStride = c.k * c.n }
+                call.laterBeta = 1
+            }
+            return call
+        })
     }
 
     /// The GEMM-based dense kernel (`DenseKernel`, algorithm `gemm`): one call per direction.
