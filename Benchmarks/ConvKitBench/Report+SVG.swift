@@ -105,11 +105,14 @@ struct BarChart {
 
     var barWidth: Double { 7 }
     var groupWidth: Double { max(26, Double(series.count) * barWidth + 10) }
-    var width: Double { Self.left + Double(groups.count) * groupWidth + Self.right }
+    var width: Double {
+        let legend = Self.left + series.reduce(0) { $0 + 24 + Double($1.name.count) * 6.5 }
+        return max(Self.left + Double(groups.count) * groupWidth + Self.right, legend, Double(title.count) * 7.5 + Self.left)
+    }
     var height: Double { Self.top + Self.plotHeight + Self.bottom }
 
     static func document(title: String, panels: [BarChart]) -> String {
-        let width = max(640, panels.map(\.width).max() ?? 640)
+        let width = max(640, Double(title.count) * 8.5, panels.map(\.width).max() ?? 640)
         var y = 30.0
         var body: [String] = ["<text x=\"10\" y=\"20\" font-size=\"14\" font-weight=\"bold\">\(escape(title))</text>"]
         for panel in panels {

@@ -191,6 +191,7 @@ def svg(ck, columns, rows):
         parts.append(p); y += h; width = max(width, w)
     m = ck["machine"]
     title = f"ConvKit beside its peers: {m['cpu_model']}, OpenBLAS {m['blas_core']}, {m['date']}" + (" (noisy)" if m.get("noisy") else "")
+    width = max(width, len(title) * 8.5)
     return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{int(width)}" height="{int(y)}" viewBox="0 0 {int(width)} {int(y)}" font-family="sans-serif">\n'
             f'<rect width="100%" height="100%" fill="white"/>\n<text x="10" y="20" font-size="14" font-weight="bold">{html.escape(title)}</text>\n'
             + "\n".join(parts) + "\n</svg>\n")
