@@ -22,7 +22,7 @@ struct ConvCase {
             let reference = ConvReference(g: naiveGeometry, direction: direction, data: data)
             let naiveTiming = runner.timeNaive { reference.runNaive() }
                 .scaled(by: Double(g.batch) / Double(naiveGeometry.batch))
-            runner.record(row(direction, "naive", threads: 1, timedBatch: naiveGeometry.batch, timing: naiveTiming,
+            runner.record(row(g, direction, "naive", threads: 1, timedBatch: naiveGeometry.batch, timing: naiveTiming,
                               naive: naiveTiming, ceiling: nil, workspace: 0, check: nil))
             for threads in runner.threads {
                 let context = ComputeContext(threads: threads)
@@ -43,7 +43,7 @@ struct ConvCase {
                     } else {
                         (timing, ceiling) = (runner.time(kernel), nil)
                     }
-                    runner.record(row(direction, algorithm.rawValue, threads: threads, timedBatch: g.batch,
+                    runner.record(row(g, direction, algorithm.rawValue, threads: threads, timedBatch: g.batch,
                                       timing: timing, naive: naiveTiming, ceiling: ceiling,
                                       workspace: workspace.count * MemoryLayout<Float>.stride, check: check))
                 }
@@ -51,9 +51,9 @@ struct ConvCase {
         }
     }
 
-    private func row(_ direction: Conv2DDirection, _ algorithm: String, threads: Int, timedBatch: Int,
+    private func row(_ g: Conv2DGeometry, _ direction: Conv2DDirection, _ algorithm: String, threads: Int, timedBatch: Int,
                      timing: Timing, naive: Timing, ceiling: Timing?, workspace: Int, check: Check?) -> ResultRow {
-        let flops = (try? spec.geometry().flops) ?? 0
+        let flops = g.flops
         return ResultRow(
             name: spec.name, op: "conv2d", direction: direction.rawValue, algorithm: algorithm,
             threads: threads, batch: spec.batch, timedBatch: timedBatch, shape: shape,

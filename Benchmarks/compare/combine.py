@@ -114,8 +114,11 @@ def markdown(ck, meta, columns, rows, note):
 PALETTE = ["#8c8c8c", "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22"]
 
 
-def panel(title, groups, series, y0, log, ref=None):
-    """Grouped bars; series = [(name, [value or None per group])]. Returns (svg text, width, height)."""
+def panel(title, groups, series, y0, log, ref=None, colors=None):
+    """Grouped bars; series = [(name, [value or None per group])]; colors: name -> colour (default: palette
+    order). Returns (svg text, width, height)."""
+    colors = colors or {}
+    color = lambda i, name: colors.get(name, PALETTE[i % len(PALETTE)])
     left, top, ph, bottom, bw = 70, 56, 260, 110, 7
     gw = max(26, len(series) * bw + 10)
     width = left + len(groups) * gw + 20
@@ -137,7 +140,7 @@ def panel(title, groups, series, y0, log, ref=None):
     o = [f'<text x="{left}" y="{y0 + 18}" font-size="13" font-weight="bold">{html.escape(title)}</text>']
     lx = left
     for i, (name, _) in enumerate(series):
-        o.append(f'<rect x="{lx}" y="{y0 + 28}" width="10" height="10" fill="{PALETTE[i % len(PALETTE)]}"/>')
+        o.append(f'<rect x="{lx}" y="{y0 + 28}" width="10" height="10" fill="{color(i, name)}"/>')
         o.append(f'<text x="{lx + 14}" y="{y0 + 37}" font-size="11">{html.escape(name)}</text>')
         lx += 24 + len(name) * 6.5
     for t in ticks:
@@ -155,7 +158,7 @@ def panel(title, groups, series, y0, log, ref=None):
                 continue
             y = ypos(v)
             o.append(f'<rect x="{gx + i * bw:.1f}" y="{y:.1f}" width="{bw - 1}" height="{max(0, pb - y):.1f}" '
-                     f'fill="{PALETTE[i % len(PALETTE)]}"><title>{html.escape(f"{lab}, {name}: {fmt(v)}")}</title></rect>')
+                     f'fill="{color(i, name)}"><title>{html.escape(f"{lab}, {name}: {fmt(v)}")}</title></rect>')
         tx, ty = gx + len(series) * bw / 2, pb + 10
         o.append(f'<text x="{tx:.1f}" y="{ty}" font-size="10" text-anchor="end" transform="rotate(-55 {tx:.1f} {ty})">{html.escape(lab)}</text>')
     return "\n".join(o), width, top + ph + bottom
@@ -180,7 +183,8 @@ def svg(ck, columns, rows):
         p, w, h = panel(f"GFLOP/s at {threads} thread(s), log scale (higher is better)", groups, series, y, True)
         parts.append(p); y += h; width = max(width, w)
         frac = [(f"ConvKit {a}", [next((c.get("fraction_of_blas") for c in r["all_convkit"] if c["algorithm"] == a), None) for r in sel]) for a in algos]
-        p, w, h = panel("ConvKit: fraction of the BLAS ceiling (bare sgemm, same shapes and threads)", groups, frac, y, False, 1.0)
+        colors = {name: PALETTE[i % len(PALETTE)] for i, (name, _) in enumerate(series)}
+        p, w, h = panel("ConvKit: fraction of the BLAS ceiling (bare sgemm, same shapes and threads)", groups, frac, y, False, 1.0, colors)
         parts.append(p); y += h; width = max(width, w)
     mem = [r for r in rows if r["threads"] == threads and r["convkit"].get("gbps") is not None]
     if mem:
