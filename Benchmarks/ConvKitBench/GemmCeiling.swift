@@ -27,9 +27,10 @@ struct GemmPlan: Sendable {
 
     /// The GEMMs one call of a convolution algorithm issues, as the kernel reports them
     /// (``Conv2DKernel/gemmCalls(_:algorithm:direction:workspaceCount:)``), with the operand that
-    /// walks through the tensors marked as moving: the output chunk (forward), the output-gradient
-    /// chunk (backwardData, backwardFilter), and the input itself for pointwise convolutions; the
-    /// filter and the column workspace stay put. `nil` when the algorithm issues no GEMM.
+    /// walks through the tensors marked as moving. im2col: the output chunk (forward), the
+    /// output-gradient chunk (backwardData, backwardFilter), and the input itself for pointwise
+    /// convolutions; the filter and the column workspace stay put. Winograd: see below.
+    /// `nil` when the algorithm issues no GEMM.
     static func conv(_ g: Conv2DGeometry, _ direction: Conv2DDirection, _ algorithm: Conv2DAlgorithm,
                      workspaceCount: Int) -> GemmPlan? {
         let calls = Conv2DKernel.gemmCalls(g, algorithm: algorithm, direction: direction, workspaceCount: workspaceCount)
@@ -37,6 +38,20 @@ struct GemmPlan: Sendable {
         let pointwise = g.isPointwise
         return GemmPlan(calls: calls.map { c in
             var call = GemmCall(transA: c.transA, transB: c.transB, m: c.m, n: c.n, k: c.k, count: c.count)
+            if algorithm == .winograd {
+                // 16 GEMMs per chunk, each on its own transformed tile matrices; the transformed
+                // filter (A) is shared by forward/backwardData, the filter gradient (C) accumulated.
+                switch direction {
+                case .forward, .backwardData:
+                    call.bStride = c.k * c.n
+                    call.cStride = c.m * c.n
+                case .backwardFilter:
+                    call.aStride = c.m * c.k
+                    call.bStride = c.k * c.n
+                    call.laterBeta = 1
+                }
+                return call
+            }
             switch direction {
             case .forward:
                 call.cStride = c.m * c.n
