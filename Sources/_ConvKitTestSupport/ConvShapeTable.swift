@@ -74,6 +74,13 @@ public enum ConvShapeTable {
                                                      outputChannels: 5, kernelHeight: 3, kernelWidth: 3,
                                                      strideHeight: 2, strideWidth: 2, paddingHeight: 1, paddingWidth: 1,
                                                      groups: 5)),
+            NamedConv("depthwise 3x3 wide, multiplier 2", try Conv2DGeometry(batch: 2, inputChannels: 3, inputHeight: 9, inputWidth: 30,
+                                                                            outputChannels: 6, kernelHeight: 3, kernelWidth: 3,
+                                                                            paddingHeight: 1, paddingWidth: 1, groups: 3)),
+            NamedConv("depthwise 5x5 dilation 2", try Conv2DGeometry(batch: 1, inputChannels: 4, inputHeight: 13, inputWidth: 12,
+                                                                    outputChannels: 4, kernelHeight: 5, kernelWidth: 5,
+                                                                    paddingHeight: 4, paddingWidth: 3,
+                                                                    dilationHeight: 2, dilationWidth: 2, groups: 4)),
         ]
     }
 
@@ -92,6 +99,8 @@ public enum ConvShapeTable {
                                                                     kernelSize: 1)),
             NamedConv("strided 3x3", try Conv2DGeometry(batch: 1, inputChannels: 32, inputSize: 28, outputChannels: 24,
                                                         kernelSize: 3, stride: 2, padding: 1)),
+            NamedConv("MobileNet depthwise 3x3", try Conv2DGeometry(batch: 1, inputChannels: 32, inputSize: 28, outputChannels: 32,
+                                                                    kernelSize: 3, padding: 1, groups: 32)),
         ]
     }
 

@@ -36,6 +36,10 @@ struct Conv2DReferenceTests {
         #expect(all.count >= 20)
         // Winograd must run as itself (not fall back) on part of the table.
         #expect(all.filter { Conv2DAlgorithm.winograd.supports($0.geometry) }.count >= 6)
+        #expect(all.filter { Conv2DAlgorithm.depthwise.supports($0.geometry) }.count >= 4)
+        // The automatic choice picks each algorithm somewhere in the table.
+        let picked = Set(all.map { Conv2DAlgorithm.automatic.effective(for: $0.geometry) })
+        #expect(picked == [.im2col, .winograd, .depthwise])
     }
 
     @Test(arguments: table, fastAlgorithms)
