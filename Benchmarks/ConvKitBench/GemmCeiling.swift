@@ -100,9 +100,13 @@ final class GemmBench {
         }
     }
 
-    /// Issues every call of the plan once, with `context.threads` OpenBLAS threads.
+    /// Issues every call of the plan once, with `context.threads` OpenBLAS threads (through the
+    /// same thread gate as the kernels, `BLAS.withThreads`).
     func run(_ context: ComputeContext) {
-        BLAS.prepareThreads(for: context)
+        BLAS.withThreads(for: context) { issue() }
+    }
+
+    private func issue() {
         for op in operands {
             let call = op.call
             guard let a = op.a.read.baseAddress, let b = op.b.read.baseAddress,

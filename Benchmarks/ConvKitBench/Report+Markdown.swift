@@ -12,7 +12,8 @@ extension Report {
                     "| layer | shape | direction | algorithm | threads | median ms | min ms | GFLOP/s | x naive | of BLAS | workspace |",
                     "|---|---|---|---|--:|--:|--:|--:|--:|--:|--:|"]
             for r in compute {
-                let algorithm = r.timedBatch == r.batch ? r.algorithm : "\(r.algorithm) *"
+                let algorithm = r.timedBatch == r.batch
+                    ? r.algorithm + (r.chosenByAutomatic == true ? " (auto)" : "") : "\(r.algorithm) *"
                 out.append("| \(r.name) | \(r.shape) | \(r.direction) | \(algorithm) | \(r.threads) | "
                     + "\(Format.ms(r.medianMs)) | \(Format.ms(r.minMs)) | \(Format.number(r.gflops)) | "
                     + "\(Format.ratio(r.speedupVsNaive)) | \(Format.percent(r.fractionOfBLAS)) | \(Format.bytes(r.workspaceBytes)) |"
@@ -35,6 +36,7 @@ extension Report {
         out += ["", "Notes:",
                 "- GFLOP/s = 2·N·K·OH·OW·C·R·S / median time (the same count for every conv direction; dense 2·N·in·out).",
                 "- `*` naive rows are single-threaded and timed on \(machine.naiveBatch) image(s); their times are scaled to the full batch (x batch / \(machine.naiveBatch)). `x naive` compares with that scaled time.",
+                "- `(auto)`: the algorithm `Conv2DAlgorithm.automatic` picks for the shape.",
                 "- `of BLAS` = median time of the bare `sgemm` calls the algorithm issues (same shapes, transposes and count, same threads, same run) / the algorithm's median time.",
                 "- GB/s = bytes read + written / median time; `of copy` = time to copy the same bytes (`update(from:)`) / the kernel's time.",
                 "- Every fast result was checked against the naive reference before it was timed (tolerance 2·k·ε·Σ|a·b| per element).",

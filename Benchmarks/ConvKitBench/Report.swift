@@ -40,6 +40,8 @@ struct ResultRow: Encodable, Sendable {
     var verified: Bool?
     /// Largest |fast − naive| / tolerance seen in the check (<= 1 passes).
     var worstErrorRatio: Double?
+    /// Conv rows: `true` on the algorithm `Conv2DAlgorithm.automatic` runs for this shape.
+    var chosenByAutomatic: Bool? = nil
 
     enum CodingKeys: String, CodingKey {
         case name, op, direction, algorithm, threads, batch, timedBatch = "timed_batch", shape, flops, bytes
@@ -47,7 +49,7 @@ struct ResultRow: Encodable, Sendable {
         case fractionOfBLAS = "fraction_of_blas", blasCeilingMs = "blas_ceiling_ms"
         case blasCeilingGflops = "blas_ceiling_gflops", fractionOfCopy = "fraction_of_copy", copyMs = "copy_ms"
         case workspaceBytes = "workspace_bytes", callsPerSample = "calls_per_sample", samples
-        case verified, worstErrorRatio = "worst_error_ratio"
+        case verified, worstErrorRatio = "worst_error_ratio", chosenByAutomatic = "chosen_by_automatic"
     }
 
     func encode(to encoder: any Encoder) throws {
@@ -83,6 +85,7 @@ struct ResultRow: Encodable, Sendable {
         try c.encode(samples, forKey: .samples)
         try c.encode(verified, forKey: .verified)
         try number(worstErrorRatio, .worstErrorRatio)
+        if let chosenByAutomatic { try c.encode(chosenByAutomatic, forKey: .chosenByAutomatic) }
     }
 }
 

@@ -64,12 +64,6 @@ enum Suite {
         return conv.map(SuiteEntry.conv) + dense.map(SuiteEntry.dense) + memoryEntries(quick: quick)
     }
 
-    /// Memory-bound rows (max pooling, ReLU): added when the pooling and activation kernels
-    /// are in ConvKitKernels. See ``MemoryCase``.
-    static func memoryEntries(quick: Bool) -> [SuiteEntry] {
-        []
-    }
-
     /// Op names accepted by `--filter` besides layer names.
     static let opAliases: [String: String] = [
         "conv": "conv2d", "conv2d": "conv2d", "dense": "dense", "fc": "dense",
