@@ -95,7 +95,8 @@ def markdown(ck, meta, columns, rows, note):
         out.append(f"- {note}")
     out += ["", "Cells: median ms per call (GFLOP/s, or GB/s for memory-bound rows). `ratio` = fastest peer time / "
             "ConvKit time: above 1 ConvKit is faster, below 1 the peer is. ConvKit = its fastest verified algorithm "
-            "(named); `of BLAS` = ConvKit's time share of the bare sgemm calls it issues.", ""]
+            "(named); `of BLAS` = ConvKit's time share of the bare sgemm calls it issues (memory-bound rows: copy time "
+            "of the same bytes / ConvKit time). GB/s use ConvKit's byte counts on every side.", ""]
     head = ["layer", "direction", "threads", "ConvKit", "of BLAS"] + columns + ["fastest peer", "ratio"]
     out.append("| " + " | ".join(head) + " |")
     out.append("|" + "---|" * 3 + "--:|" * (len(head) - 3))
@@ -103,7 +104,8 @@ def markdown(ck, meta, columns, rows, note):
         c = r["convkit"]
         cells = [r["name"], SHORT.get(r["direction"], r["direction"]), str(r["threads"]),
                  f"{rate(c)} {c['algorithm']}",
-                 f"{c['fraction_of_blas'] * 100:.0f}%" if c.get("fraction_of_blas") is not None else "–"]
+                 f"{c['fraction_of_blas'] * 100:.0f}%" if c.get("fraction_of_blas") is not None
+                 else f"{c['fraction_of_copy'] * 100:.0f}% of copy" if c.get("fraction_of_copy") is not None else "–"]
         cells += [rate(r["peers"].get(col)) for col in columns]
         cells += [label(r["fastest"]["peer"], r["fastest"]["variant"]) if r["fastest"] else "–",
                   (fmt(r["ratio"]) + "x") if r["ratio"] is not None else "–"]

@@ -38,6 +38,14 @@ def out_size(size, k, stride, pad):
     return (size + 2 * pad - k) // stride + 1
 
 
+def pool_bytes(s):
+    """ConvKit's byte counts (so GB/s compare like for like): forward reads the input and writes the
+    output and int32 indices; backward reads the output gradient and indices and writes the input gradient."""
+    oh, ow = out_size(s["H"], s["R"], s["stride"], s["pad"]), out_size(s["W"], s["S"], s["stride"], s["pad"])
+    inp, out = s["N"] * s["C"] * s["H"] * s["W"], s["N"] * s["C"] * oh * ow
+    return 4.0 * (inp + 2 * out), 4.0 * (2 * out + inp), oh, ow
+
+
 def conv_flops(s):
     oh, ow = out_size(s["H"], s["R"], s["stride"], s["pad"]), out_size(s["W"], s["S"], s["stride"], s["pad"])
     return 2.0 * s["N"] * s["K"] * oh * ow * s["C"] * s["R"] * s["S"], oh, ow
@@ -90,18 +98,22 @@ def run_torch(suite, em):
                 em.run("plain", s, "backwardData", lambda: torch.mm(gy, w), f)
                 em.run("plain", s, "backwardWeights", lambda: (torch.mm(gy.t(), x), gy.sum(0)), f)
             elif s["op"] == "maxpool2d":
-                oh, ow = out_size(s["H"], s["R"], s["stride"], s["pad"]), out_size(s["W"], s["S"], s["stride"], s["pad"])
-                nbytes = 4.0 * (s["N"] * s["C"] * (s["H"] * s["W"] + oh * ow))
+                fwd_bytes, bwd_bytes, oh, ow = pool_bytes(s)
                 x = torch.randn(s["N"], s["C"], s["H"], s["W"])
                 ks, st, pd = [s["R"], s["S"]], [s["stride"]] * 2, [s["pad"]] * 2
                 y, idx = aten.max_pool2d_with_indices(x, ks, st, pd, [1, 1], False)
                 gy = torch.randn_like(y)
-                em.run("nchw", s, "forward", lambda: aten.max_pool2d_with_indices(x, ks, st, pd, [1, 1], False), None, nbytes)
-                em.run("nchw", s, "backward", lambda: aten.max_pool2d_with_indices_backward(gy, x, ks, st, pd, [1, 1], False, idx), None, nbytes)
+                em.run("nchw", s, "forward", lambda: aten.max_pool2d_with_indices(x, ks, st, pd, [1, 1], False), None, fwd_bytes,
+                       "max_pool2d_with_indices (training forward)")
+                em.run("nchw", s, "backward", lambda: aten.max_pool2d_with_indices_backward(gy, x, ks, st, pd, [1, 1], False, idx),
+                       None, bwd_bytes)
             elif s["op"] == "relu":
                 x = torch.randn(s["count"]); y = torch.empty_like(x); gy = torch.randn_like(x)
-                em.run("plain", s, "forward", lambda: torch.clamp_min(x, 0.0, out=y), None, 8.0 * s["count"])
-                em.run("plain", s, "backward", lambda: torch.where(x > 0, gy, 0.0, out=y), None, 12.0 * s["count"])
+                em.run("plain", s, "forward", lambda: torch.clamp_min(x, 0.0, out=y), None, 8.0 * s["count"],
+                       "clamp_min(out=) preallocated")
+                # what autograd runs for ReLU's backward, into a preallocated output
+                em.run("plain", s, "backward", lambda: aten.threshold_backward.grad_input(gy, x, 0.0, grad_input=y), None,
+                       12.0 * s["count"], "threshold_backward(grad_input=)")
 
 
 def run_onnxruntime(suite, em):
@@ -159,14 +171,13 @@ def run_onnxruntime(suite, em):
             m = model_of(node, x.shape, (s["N"], s["OUT"]), [("w", w), ("b", b)])
             em.run("all", s, "forward", bound(session(m, "all"), x, (s["N"], s["OUT"])), f)
         elif s["op"] == "maxpool2d":
-            oh, ow = out_size(s["H"], s["R"], s["stride"], s["pad"]), out_size(s["W"], s["S"], s["stride"], s["pad"])
+            fwd_bytes, _, oh, ow = pool_bytes(s)
             x = rng.standard_normal((s["N"], s["C"], s["H"], s["W"]), dtype=np.float32)
             y_shape = (s["N"], s["C"], oh, ow)
             node = helper.make_node("MaxPool", ["x"], ["y"], kernel_shape=[s["R"], s["S"]],
                                     strides=[s["stride"]] * 2, pads=[s["pad"]] * 4)
             m = model_of(node, x.shape, y_shape, [])
-            em.run("all", s, "forward", bound(session(m, "all"), x, y_shape), None,
-                   4.0 * s["N"] * s["C"] * (s["H"] * s["W"] + oh * ow), "MaxPool (no indices)")
+            em.run("all", s, "forward", bound(session(m, "all"), x, y_shape), None, fwd_bytes, "MaxPool (no indices)")
         elif s["op"] == "relu":
             x = rng.standard_normal((s["count"],), dtype=np.float32)
             m = model_of(helper.make_node("Relu", ["x"], ["y"]), x.shape, x.shape, [])
