@@ -80,6 +80,7 @@ extension Report {
         case "backwardData": return "bwd data"
         case "backwardFilter": return "bwd filter"
         case "backwardWeights": return "bwd weights"
+        case "backward": return "bwd"
         default: return direction
         }
     }
