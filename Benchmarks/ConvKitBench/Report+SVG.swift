@@ -81,6 +81,7 @@ extension Report {
         case "backwardFilter": return "bwd filter"
         case "backwardWeights": return "bwd weights"
         case "backward": return "bwd"
+        case "inference": return "infer"
         default: return direction
         }
     }

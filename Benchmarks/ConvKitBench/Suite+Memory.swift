@@ -3,8 +3,9 @@ import _ConvKitTestSupport
 /// The memory-bound rows: max pooling and ReLU, forward and backward, naive vs SIMD.
 ///
 /// Bytes counted per call (read + written): max pooling forward reads the input and writes the
-/// output and its `Int32` argmax indices; backward reads the output gradient and the indices and
-/// writes (and first zeroes) the input gradient. ReLU forward reads x and writes y; backward reads
+/// output and its `Int32` argmax indices; inference (no indices) reads the input and writes the
+/// output; backward reads the output gradient and the indices and writes (and first zeroes) the
+/// input gradient. ReLU forward reads x and writes y; backward reads
 /// x and dy and writes dx.
 extension Suite {
     static func memoryEntries(quick: Bool) -> [SuiteEntry] {
@@ -87,6 +88,16 @@ final class MaxPoolRows {
                         return check
                     }))
                 variants.append(MemoryVariant(
+                    direction: "inference", algorithm: algorithm.rawValue, threaded: !isReference,
+                    run: { [self] context in
+                        MaxPool2DKernel.inference(g, algorithm: algorithm, input: x.read, output: y.mutable, context: context)
+                    },
+                    verify: isReference ? nil : { [self] context in
+                        y.fill(.nan)
+                        MaxPool2DKernel.inference(g, algorithm: algorithm, input: x.read, output: y.mutable, context: context)
+                        return Verify.compare("output", actual: y.read, expected: expectedY, magnitude: zeros, terms: 1)
+                    }))
+                variants.append(MemoryVariant(
                     direction: "backward", algorithm: algorithm.rawValue, threaded: !isReference,
                     run: { [self] context in
                         MaxPool2DKernel.backward(g, algorithm: algorithm, outputGradient: dy.read,
@@ -107,7 +118,7 @@ final class MaxPoolRows {
             name: spec.name, op: "maxpool2d",
             shape: "\(spec.batch)x\(spec.channels)x\(spec.inputSize)x\(spec.inputSize) \(spec.windowSize)x\(spec.windowSize) s\(spec.stride)",
             batch: spec.batch,
-            bytes: ["forward": inBytes + 2 * outBytes, "backward": 2 * outBytes + inBytes],
+            bytes: ["forward": inBytes + 2 * outBytes, "inference": inBytes + outBytes, "backward": 2 * outBytes + inBytes],
             variants: variants)
     }
 }

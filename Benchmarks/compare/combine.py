@@ -12,7 +12,7 @@ import argparse, html, json, math
 PEER_LABEL = {("torch", "nchw"): "torch NCHW", ("torch", "channels_last"): "torch CL",
               ("torch", "plain"): "torch", ("onnxruntime", "all"): "ORT all", ("onnxruntime", "basic"): "ORT basic"}
 SHORT = {"forward": "fwd", "backwardData": "bwd data", "backwardFilter": "bwd filter",
-         "backwardWeights": "bwd weights", "backward": "bwd"}
+         "backwardWeights": "bwd weights", "backward": "bwd", "inference": "infer"}
 
 
 def label(peer, variant):

@@ -8,7 +8,7 @@ One JSON object per line on stdout:
    "threads": 2, "median_ms": ..., "min_ms": ..., "flops": ..., "gflops": ..., "bytes": ..., "gbps": ...}
 plus one {"meta": true, ...} line describing the peer (version, threads, backend).
 Directions use ConvKit's names: forward, backwardData, backwardFilter (conv) / backwardWeights (dense),
-backward (pooling, activations).
+backward (pooling, activations), inference (max pooling without indices).
 Timing as in ConvKit: warm-up, calls per sample chosen so one sample lasts >= min-time, median and min
 over `repeats` samples.
 """
@@ -40,10 +40,11 @@ def out_size(size, k, stride, pad):
 
 def pool_bytes(s):
     """ConvKit's byte counts (so GB/s compare like for like): forward reads the input and writes the
-    output and int32 indices; backward reads the output gradient and indices and writes the input gradient."""
+    output and int32 indices; inference (no indices) reads the input and writes the output; backward
+    reads the output gradient and indices and writes the input gradient."""
     oh, ow = out_size(s["H"], s["R"], s["stride"], s["pad"]), out_size(s["W"], s["S"], s["stride"], s["pad"])
     inp, out = s["N"] * s["C"] * s["H"] * s["W"], s["N"] * s["C"] * oh * ow
-    return 4.0 * (inp + 2 * out), 4.0 * (2 * out + inp), oh, ow
+    return 4.0 * (inp + 2 * out), 4.0 * (inp + out), 4.0 * (2 * out + inp), oh, ow
 
 
 def conv_flops(s):
@@ -98,13 +99,14 @@ def run_torch(suite, em):
                 em.run("plain", s, "backwardData", lambda: torch.mm(gy, w), f)
                 em.run("plain", s, "backwardWeights", lambda: (torch.mm(gy.t(), x), gy.sum(0)), f)
             elif s["op"] == "maxpool2d":
-                fwd_bytes, bwd_bytes, oh, ow = pool_bytes(s)
+                fwd_bytes, inf_bytes, bwd_bytes, oh, ow = pool_bytes(s)
                 x = torch.randn(s["N"], s["C"], s["H"], s["W"])
                 ks, st, pd = [s["R"], s["S"]], [s["stride"]] * 2, [s["pad"]] * 2
                 y, idx = aten.max_pool2d_with_indices(x, ks, st, pd, [1, 1], False)
                 gy = torch.randn_like(y)
                 em.run("nchw", s, "forward", lambda: aten.max_pool2d_with_indices(x, ks, st, pd, [1, 1], False), None, fwd_bytes,
                        "max_pool2d_with_indices (training forward)")
+                em.run("nchw", s, "inference", lambda: F.max_pool2d(x, ks, st, pd), None, inf_bytes, "F.max_pool2d, no_grad")
                 em.run("nchw", s, "backward", lambda: aten.max_pool2d_with_indices_backward(gy, x, ks, st, pd, [1, 1], False, idx),
                        None, bwd_bytes)
             elif s["op"] == "relu":
@@ -171,13 +173,13 @@ def run_onnxruntime(suite, em):
             m = model_of(node, x.shape, (s["N"], s["OUT"]), [("w", w), ("b", b)])
             em.run("all", s, "forward", bound(session(m, "all"), x, (s["N"], s["OUT"])), f)
         elif s["op"] == "maxpool2d":
-            fwd_bytes, _, oh, ow = pool_bytes(s)
+            _, inf_bytes, _, oh, ow = pool_bytes(s)
             x = rng.standard_normal((s["N"], s["C"], s["H"], s["W"]), dtype=np.float32)
             y_shape = (s["N"], s["C"], oh, ow)
             node = helper.make_node("MaxPool", ["x"], ["y"], kernel_shape=[s["R"], s["S"]],
                                     strides=[s["stride"]] * 2, pads=[s["pad"]] * 4)
             m = model_of(node, x.shape, y_shape, [])
-            em.run("all", s, "forward", bound(session(m, "all"), x, y_shape), None, fwd_bytes, "MaxPool (no indices)")
+            em.run("all", s, "inference", bound(session(m, "all"), x, y_shape), None, inf_bytes, "MaxPool (no indices)")
         elif s["op"] == "relu":
             x = rng.standard_normal((s["count"],), dtype=np.float32)
             m = model_of(helper.make_node("Relu", ["x"], ["y"]), x.shape, x.shape, [])
