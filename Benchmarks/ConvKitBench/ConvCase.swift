@@ -12,6 +12,7 @@ struct ConvCase {
     var shape: String {
         "\(spec.batch)x\(spec.inputChannels)x\(spec.inputSize)x\(spec.inputSize) "
             + "k\(spec.outputChannels)x\(spec.kernelSize)x\(spec.kernelSize) s\(spec.stride) p\(spec.padding)"
+            + (spec.groups > 1 ? " g\(spec.groups)" : "")
     }
 
     func run(_ runner: Runner) throws {

@@ -36,7 +36,8 @@ enum SuiteEntry {
         switch self {
         case .conv(let s):
             return PeerSpec(name: s.name, op: "conv2d", N: s.batch, C: s.inputChannels, H: s.inputSize, W: s.inputSize,
-                            K: s.outputChannels, R: s.kernelSize, S: s.kernelSize, stride: s.stride, pad: s.padding)
+                            K: s.outputChannels, R: s.kernelSize, S: s.kernelSize, stride: s.stride, pad: s.padding,
+                            groups: s.groups)
         case .dense(let s):
             return PeerSpec(name: s.name, op: "dense", N: s.batch, IN: s.inputFeatures, OUT: s.outputFeatures)
         case .memory(let spec, _):
@@ -46,13 +47,14 @@ enum SuiteEntry {
 }
 
 /// One layer of the suite as plain numbers, for the peers (PyTorch, ONNX Runtime) to run the
-/// same shapes: conv2d uses N C H W K R S stride pad; dense N IN OUT; maxpool2d N C H W R S stride pad;
+/// same shapes: conv2d uses N C H W K R S stride pad groups; dense N IN OUT; maxpool2d N C H W R S stride pad;
 /// relu count.
 struct PeerSpec: Codable, Sendable {
     var name: String
     var op: String
     var N: Int? = nil, C: Int? = nil, H: Int? = nil, W: Int? = nil
     var K: Int? = nil, R: Int? = nil, S: Int? = nil, stride: Int? = nil, pad: Int? = nil
+    var groups: Int? = nil
     var IN: Int? = nil, OUT: Int? = nil, count: Int? = nil
 }
 

@@ -48,8 +48,9 @@ def pool_bytes(s):
 
 
 def conv_flops(s):
+    """2·N·K·OH·OW·(C/G)·R·S, as Conv2DGeometry.flops."""
     oh, ow = out_size(s["H"], s["R"], s["stride"], s["pad"]), out_size(s["W"], s["S"], s["stride"], s["pad"])
-    return 2.0 * s["N"] * s["K"] * oh * ow * s["C"] * s["R"] * s["S"], oh, ow
+    return 2.0 * s["N"] * s["K"] * oh * ow * (s["C"] // (s.get("groups") or 1)) * s["R"] * s["S"], oh, ow
 
 
 class Emitter:
@@ -79,16 +80,17 @@ def run_torch(suite, em):
         for s in suite:
             if s["op"] == "conv2d":
                 f, oh, ow = conv_flops(s)
+                G = s.get("groups") or 1
                 x = torch.randn(s["N"], s["C"], s["H"], s["W"])
-                w = torch.randn(s["K"], s["C"], s["R"], s["S"])
+                w = torch.randn(s["K"], s["C"] // G, s["R"], s["S"])
                 b = torch.randn(s["K"])
                 gy = torch.randn(s["N"], s["K"], oh, ow)
                 st, pd = [s["stride"]] * 2, [s["pad"]] * 2
                 for variant, fmt in (("nchw", torch.contiguous_format), ("channels_last", torch.channels_last)):
                     xv, wv, gyv = (t.contiguous(memory_format=fmt) for t in (x, w, gy))
-                    em.run(variant, s, "forward", lambda: F.conv2d(xv, wv, b, st, pd), f)
+                    em.run(variant, s, "forward", lambda: F.conv2d(xv, wv, b, st, pd, 1, G), f)
                     # what autograd runs for conv2d's backward: input gradient, then weight + bias gradients
-                    args = (gyv, xv, wv, [s["K"]], st, pd, [1, 1], False, [0, 0], 1)
+                    args = (gyv, xv, wv, [s["K"]], st, pd, [1, 1], False, [0, 0], G)
                     em.run(variant, s, "backwardData", lambda: aten.convolution_backward(*args, [True, False, False]), f)
                     em.run(variant, s, "backwardFilter", lambda: aten.convolution_backward(*args, [False, True, True]), f)
             elif s["op"] == "dense":
@@ -155,12 +157,13 @@ def run_onnxruntime(suite, em):
     for s in suite:
         if s["op"] == "conv2d":
             f, oh, ow = conv_flops(s)
+            G = s.get("groups") or 1
             x = rng.standard_normal((s["N"], s["C"], s["H"], s["W"]), dtype=np.float32)
-            w = rng.standard_normal((s["K"], s["C"], s["R"], s["S"]), dtype=np.float32)
+            w = rng.standard_normal((s["K"], s["C"] // G, s["R"], s["S"]), dtype=np.float32)
             b = rng.standard_normal((s["K"],), dtype=np.float32)
             y_shape = (s["N"], s["K"], oh, ow)
             node = helper.make_node("Conv", ["x", "w", "b"], ["y"], kernel_shape=[s["R"], s["S"]],
-                                    strides=[s["stride"]] * 2, pads=[s["pad"]] * 4)
+                                    strides=[s["stride"]] * 2, pads=[s["pad"]] * 4, group=G)
             m = model_of(node, x.shape, y_shape, [("w", w), ("b", b)])
             for level in levels:
                 em.run(level, s, "forward", bound(session(m, level), x, y_shape), f)

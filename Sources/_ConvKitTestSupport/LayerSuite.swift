@@ -5,14 +5,14 @@
 /// measurements (PyTorch, ONNX Runtime, oneDNN) were taken from. Shapes are plain numbers here;
 /// ``ConvSpec/geometry()`` and ``DenseSpec/geometry()`` validate them.
 public enum LayerSuite {
-    /// A named square convolution: `N×C×H×W` input, `K` filters of `R×R`, stride, padding.
+    /// A named square convolution: `N×C×H×W` input, `K` filters of `R×R`, stride, padding, groups.
     public struct ConvSpec: Sendable, Hashable {
         public let name: String
         public let batch: Int, inputChannels: Int, inputSize: Int
-        public let outputChannels: Int, kernelSize: Int, stride: Int, padding: Int
+        public let outputChannels: Int, kernelSize: Int, stride: Int, padding: Int, groups: Int
 
         public init(_ name: String, batch: Int, inputChannels: Int, inputSize: Int,
-                    outputChannels: Int, kernelSize: Int, stride: Int = 1, padding: Int = 0) {
+                    outputChannels: Int, kernelSize: Int, stride: Int = 1, padding: Int = 0, groups: Int = 1) {
             self.name = name
             self.batch = batch
             self.inputChannels = inputChannels
@@ -21,13 +21,14 @@ public enum LayerSuite {
             self.kernelSize = kernelSize
             self.stride = stride
             self.padding = padding
+            self.groups = groups
         }
 
         /// The validated geometry (throws when the numbers do not describe a convolution).
         public func geometry() throws(ShapeError) -> Conv2DGeometry {
             try Conv2DGeometry(batch: batch, inputChannels: inputChannels, inputSize: inputSize,
                                outputChannels: outputChannels, kernelSize: kernelSize,
-                               stride: stride, padding: padding)
+                               stride: stride, padding: padding, groups: groups)
         }
     }
 
@@ -111,14 +112,16 @@ public enum LayerSuite {
 
     // MARK: The quick suite (CI smoke: small shapes, seconds in total)
 
-    /// Small versions of the suite's layer kinds: a 5×5 valid conv, a padded 3×3, a 1×1
-    /// (pointwise, no im2col copy), a strided one, and a ragged odd-sized case.
+    /// Small versions of the suite's layer kinds: a 5×5 valid conv, a padded 3×3 (Winograd), a 1×1
+    /// (pointwise, no im2col copy), a strided ragged odd-sized one, and a depthwise 3×3 (MobileNet style).
     public static let quickConv: [ConvSpec] = [
         ConvSpec("lenet_c1", batch: 8, inputChannels: 1, inputSize: 32, outputChannels: 6, kernelSize: 5),
         ConvSpec("lenet_c3", batch: 8, inputChannels: 6, inputSize: 14, outputChannels: 16, kernelSize: 5),
         ConvSpec("small_3x3", batch: 2, inputChannels: 16, inputSize: 28, outputChannels: 32, kernelSize: 3, padding: 1),
         ConvSpec("small_1x1", batch: 2, inputChannels: 32, inputSize: 28, outputChannels: 16, kernelSize: 1),
         ConvSpec("small_strided", batch: 2, inputChannels: 8, inputSize: 27, outputChannels: 12, kernelSize: 5, stride: 2, padding: 1),
+        ConvSpec("small_depthwise", batch: 2, inputChannels: 32, inputSize: 28, outputChannels: 32, kernelSize: 3,
+                 padding: 1, groups: 32),
     ]
 
     public static let quickDense: [DenseSpec] = [
