@@ -22,6 +22,15 @@ import _ConvKitTestSupport
         #expect(pointwise.isPointwise)
     }
 
+    @Test func denseShapesAreValid() throws {
+        for spec in LayerSuite.dense + LayerSuite.quickDense {
+            let g = try spec.geometry()
+            let expected: Double = 2 * Double(spec.batch * spec.inputFeatures * spec.outputFeatures)
+            #expect(g.flops == expected, "\(spec.name)")
+        }
+        #expect(LayerSuite.dense.map(\.name) == ["lenet_f5", "alexnet_fc"])
+    }
+
     @Test func poolingAndActivationShapes() {
         let pool = LayerSuite.maxPool[0]
         #expect(pool.name == "alexnet_pool1" && pool.outputSize == 27)
