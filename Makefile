@@ -59,15 +59,15 @@ check-tsan: deps
 
 bench: deps
 	$(SWIFT) build -c release --product convkit-bench $(SWIFTFLAGS)
-	$$($(SWIFT) build -c release --show-bin-path)/convkit-bench $(BENCH_ARGS)
+	$$($(SWIFT) build -c release --show-bin-path $(SWIFTFLAGS))/convkit-bench $(BENCH_ARGS)
 
 bench-quick: deps
 	$(SWIFT) build -c release --product convkit-bench $(SWIFTFLAGS)
-	$$($(SWIFT) build -c release --show-bin-path)/convkit-bench --quick $(BENCH_ARGS)
+	$$($(SWIFT) build -c release --show-bin-path $(SWIFTFLAGS))/convkit-bench --quick $(BENCH_ARGS)
 
 demo: deps
 	$(SWIFT) build -c release --product train-lenet $(SWIFTFLAGS)
-	$$($(SWIFT) build -c release --show-bin-path)/train-lenet $(DEMO_ARGS)
+	$$($(SWIFT) build -c release --show-bin-path $(SWIFTFLAGS))/train-lenet $(DEMO_ARGS)
 
 compare: deps
 	bash Benchmarks/compare/compare.sh
