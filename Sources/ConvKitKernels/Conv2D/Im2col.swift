@@ -29,6 +29,9 @@ enum Im2col {
     ///   - imageCount: `b`, the images of the chunk.
     ///   - outputRows: the band `i0..<i1` of output rows lowered.
     ///   - columns: `[Cg·KH·KW, b·R·OW]`.
+    ///
+    /// Parallel over column-matrix rows; each row's window geometry (three divisions and two valid
+    /// ranges) is computed once and reused for every image of the chunk.
     static func pack(
         _ g: Conv2DGeometry, images: UnsafePointer<Float>, imageStride: Int, imageCount: Int,
         outputRows: Range<Int>, columns: UnsafeMutablePointer<Float>, context: ComputeContext
@@ -37,48 +40,88 @@ enum Im2col {
         let block = outputRows.count * g.outputWidth
         let src = SharedBuffer(readOnly: UnsafeBufferPointer(start: images, count: (imageCount - 1) * imageStride + g.inputChannelsPerGroup * g.inputPlane))
         let dst = SharedBuffer(UnsafeMutableBufferPointer(start: columns, count: rows * imageCount * block))
-        parallelFor(rows * imageCount, elementsPerIndex: block, context: context) { range in
-            for index in range {
-                let r = index / imageCount, t = index % imageCount
-                packRow(g, image: src.base + t * imageStride, row: r, outputRows: outputRows,
-                        out: dst.base + r * imageCount * block + t * block)
+        parallelFor(rows, elementsPerIndex: imageCount * block, context: context) { range in
+            for r in range {
+                packRow(g, images: src.base, imageStride: imageStride, imageCount: imageCount, row: r,
+                        outputRows: outputRows, out: dst.base + r * imageCount * block)
             }
         }
     }
 
-    /// Writes one row `r = (c·KH + u)·KW + v` of one image's block: `R·OW` floats at `out`.
+    /// Writes row `r = (c·KH + u)·KW + v` of the column matrix for every image of the chunk:
+    /// `imageCount` blocks of `R·OW` floats at `out`.
     @inline(__always)
-    static func packRow(_ g: Conv2DGeometry, image: UnsafeMutablePointer<Float>, row r: Int,
-                        outputRows: Range<Int>, out: UnsafeMutablePointer<Float>) {
+    static func packRow(_ g: Conv2DGeometry, images: UnsafeMutablePointer<Float>, imageStride: Int, imageCount: Int,
+                        row r: Int, outputRows: Range<Int>, out: UnsafeMutablePointer<Float>) {
         let H = g.inputHeight, W = g.inputWidth, OH = g.outputHeight, OW = g.outputWidth
         let KH = g.kernelHeight, KW = g.kernelWidth, SH = g.strideHeight, SW = g.strideWidth
         let c = r / (KH * KW), u = (r / KW) % KH, v = r % KW
-        let plane = image + c * H * W
         let xOffset = v * g.dilationWidth - g.paddingWidth
         let yOffset = u * g.dilationHeight - g.paddingHeight
         let js = validRange(offset: xOffset, stride: SW, size: W, outputSize: OW)
         let iValid = validRange(offset: yOffset, stride: SH, size: H, outputSize: OH)
-        var o = out
-        for i in outputRows {
-            defer { o += OW }
-            if !iValid.contains(i) || js.isEmpty {
-                o.update(repeating: 0, count: OW)
+        let lead = js.lowerBound, trail = OW - js.upperBound, width = js.count
+        // Output rows of the band whose input row exists; the others are all zeros.
+        let validLower = max(iValid.lowerBound, outputRows.lowerBound)
+        let validUpper = max(validLower, min(iValid.upperBound, outputRows.upperBound))
+        let before = (validLower - outputRows.lowerBound) * OW
+        let after = (outputRows.upperBound - validUpper) * OW
+        for t in 0..<imageCount {
+            let plane = images + t * imageStride + c * H * W
+            let block = out + t * outputRows.count * OW
+            if width == 0 {
+                fill(block, outputRows.count * OW)
                 continue
             }
-            let line = plane + (i * SH + yOffset) * W + xOffset     // x = j·SW + xOffset
-            if js.lowerBound > 0 { o.update(repeating: 0, count: js.lowerBound) }
+            if before > 0 { fill(block, before) }
+            if after > 0 { fill(block + (validUpper - outputRows.lowerBound) * OW, after) }
+            var o = block + before
+            var line = plane + (validLower * SH + yOffset) * W + xOffset        // x = j·SW + xOffset
+            let lineStep = SH * W
+            // One loop per stride so that the row loop holds no switch.
             switch SW {
             case 1:
-                (o + js.lowerBound).update(from: line + js.lowerBound, count: js.count)
-            case 2:
-                for j in js { o[j] = line[2 &* j] }
-            case 4:
-                for j in js { o[j] = line[4 &* j] }
+                for _ in validLower..<validUpper {
+                    if lead > 0 { fill(o, lead) }
+                    copy(o + lead, line + lead, width)
+                    if trail > 0 { fill(o + js.upperBound, trail) }
+                    o += OW; line += lineStep
+                }
             default:
-                for j in js { o[j] = line[j &* SW] }
+                for _ in validLower..<validUpper {
+                    if lead > 0 { fill(o, lead) }
+                    for j in js { o[j] = line[j &* SW] }
+                    if trail > 0 { fill(o + js.upperBound, trail) }
+                    o += OW; line += lineStep
+                }
             }
-            if js.upperBound < OW { (o + js.upperBound).update(repeating: 0, count: OW - js.upperBound) }
         }
+    }
+
+    /// `count` floats from `source` to `target`, eight at a time (short runs are the common case:
+    /// a call to memcpy costs more than the copy for the 10-28 floats of small layers).
+    @inline(__always)
+    static func copy(_ target: UnsafeMutablePointer<Float>, _ source: UnsafePointer<Float>, _ count: Int) {
+        if count > 64 { target.update(from: source, count: count); return }
+        var k = 0
+        while k + 8 <= count {
+            UnsafeMutableRawPointer(target + k).storeBytes(of: UnsafeRawPointer(source + k).loadUnaligned(as: SIMD8<Float>.self),
+                                                           as: SIMD8<Float>.self)
+            k += 8
+        }
+        while k < count { target[k] = source[k]; k += 1 }
+    }
+
+    /// `count` zeros at `target`, eight at a time.
+    @inline(__always)
+    static func fill(_ target: UnsafeMutablePointer<Float>, _ count: Int) {
+        if count > 64 { target.update(repeating: 0, count: count); return }
+        var k = 0
+        while k + 8 <= count {
+            UnsafeMutableRawPointer(target + k).storeBytes(of: SIMD8<Float>(), as: SIMD8<Float>.self)
+            k += 8
+        }
+        while k < count { target[k] = 0; k += 1 }
     }
 
     /// col2im of a chunk: the adjoint of ``pack``. Adds each column entry into the pixel it
