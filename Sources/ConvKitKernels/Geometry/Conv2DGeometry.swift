@@ -42,8 +42,7 @@ public struct Conv2DGeometry: Hashable, Sendable, CustomStringConvertible {
     /// Creates and validates a convolution geometry.
     ///
     /// - Throws: ``ShapeError`` when a size is zero or negative (`.nonPositive`), the dilated
-    ///   kernel is larger than the padded input (`.kernelTooLarge`), the output would be empty
-    ///   (`.emptyOutput`), channels are not divisible by `groups` (`.invalidValue`), or an
+    ///   kernel is larger than the padded input (`.kernelTooLarge`), channels are not divisible by `groups` (`.invalidValue`), or an
     ///   element count or GEMM dimension overflows `Int` / OpenBLAS's `Int32` (`.overflow`).
     public init(
         batch: Int, inputChannels: Int, inputHeight: Int, inputWidth: Int,
@@ -90,15 +89,9 @@ public struct Conv2DGeometry: Hashable, Sendable, CustomStringConvertible {
             throw ShapeError(.kernelTooLarge,
                 "kernelWidth \(kernelWidth) (dilated extent \(extentWidth)) must be <= padded inputWidth \(pw) (= \(inputWidth) + 2 x \(paddingWidth))")
         }
+        // Both are >= 1 because the kernel fits in the padded input (checked above).
         let oh = (ph - extentHeight) / strideHeight + 1
         let ow = (pw - extentWidth) / strideWidth + 1
-        if oh < 1 || ow < 1 {
-            throw ShapeError(.emptyOutput, "output size \(oh)x\(ow) must be at least 1x1")
-        }
-        if paddingHeight >= extentHeight || paddingWidth >= extentWidth {
-            // Padding as large as the kernel produces outputs that see only zeros; legal, but we
-            // keep it (frameworks allow it too). Nothing to reject here.
-        }
 
         // Element counts must fit in Int.
         _ = try CheckedSize.product([batch, inputChannels, inputHeight, inputWidth], "input element count")
