@@ -4,10 +4,11 @@
 public enum Conv2DRunner {
     public static func forward(
         _ g: Conv2DGeometry, _ algorithm: Conv2DAlgorithm,
-        input: [Float], filter: [Float], bias: [Float]?, context: ComputeContext = .serial
+        input: [Float], filter: [Float], bias: [Float]?, activation: FusedActivation = .identity,
+        context: ComputeContext = .serial, workspaceCount: Int? = nil
     ) -> [Float] {
         var output = [Float].poisoned(count: g.outputCount)
-        var workspace = [Float].poisoned(count: Conv2DKernel.workspaceCount(g, algorithm: algorithm, direction: .forward))
+        var workspace = [Float].poisoned(count: workspaceCount ?? Conv2DKernel.workspaceCount(g, algorithm: algorithm, direction: .forward))
         input.withUnsafeBufferPointer { x in
             filter.withUnsafeBufferPointer { w in
                 output.withUnsafeMutableBufferPointer { y in
@@ -15,11 +16,11 @@ public enum Conv2DRunner {
                         if let bias {
                             bias.withUnsafeBufferPointer { b in
                                 Conv2DKernel.forward(g, algorithm: algorithm, input: x, filter: w, bias: b,
-                                                     output: y, workspace: ws, context: context)
+                                                     activation: activation, output: y, workspace: ws, context: context)
                             }
                         } else {
                             Conv2DKernel.forward(g, algorithm: algorithm, input: x, filter: w, bias: nil,
-                                                 output: y, workspace: ws, context: context)
+                                                 activation: activation, output: y, workspace: ws, context: context)
                         }
                     }
                 }
@@ -30,10 +31,10 @@ public enum Conv2DRunner {
 
     public static func backwardData(
         _ g: Conv2DGeometry, _ algorithm: Conv2DAlgorithm,
-        outputGradient: [Float], filter: [Float], context: ComputeContext = .serial
+        outputGradient: [Float], filter: [Float], context: ComputeContext = .serial, workspaceCount: Int? = nil
     ) -> [Float] {
         var inputGradient = [Float].poisoned(count: g.inputCount)
-        var workspace = [Float].poisoned(count: Conv2DKernel.workspaceCount(g, algorithm: algorithm, direction: .backwardData))
+        var workspace = [Float].poisoned(count: workspaceCount ?? Conv2DKernel.workspaceCount(g, algorithm: algorithm, direction: .backwardData))
         outputGradient.withUnsafeBufferPointer { dy in
             filter.withUnsafeBufferPointer { w in
                 inputGradient.withUnsafeMutableBufferPointer { dx in
@@ -52,11 +53,11 @@ public enum Conv2DRunner {
     public static func backwardFilter(
         _ g: Conv2DGeometry, _ algorithm: Conv2DAlgorithm,
         input: [Float], outputGradient: [Float],
-        initial: (filter: [Float], bias: [Float])? = nil, context: ComputeContext = .serial
+        initial: (filter: [Float], bias: [Float])? = nil, context: ComputeContext = .serial, workspaceCount: Int? = nil
     ) -> (filter: [Float], bias: [Float]) {
         var dw = initial?.filter ?? .poisoned(count: g.filterCount)
         var db = initial?.bias ?? .poisoned(count: g.outputChannels)
-        var workspace = [Float].poisoned(count: Conv2DKernel.workspaceCount(g, algorithm: algorithm, direction: .backwardFilter))
+        var workspace = [Float].poisoned(count: workspaceCount ?? Conv2DKernel.workspaceCount(g, algorithm: algorithm, direction: .backwardFilter))
         input.withUnsafeBufferPointer { x in
             outputGradient.withUnsafeBufferPointer { dy in
                 dw.withUnsafeMutableBufferPointer { dwp in

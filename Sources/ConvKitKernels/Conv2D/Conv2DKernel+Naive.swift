@@ -7,7 +7,7 @@ enum Conv2DNaive {
     static func forward(
         _ g: Conv2DGeometry,
         input: UnsafeBufferPointer<Float>, filter: UnsafeBufferPointer<Float>, bias: UnsafeBufferPointer<Float>?,
-        output: UnsafeMutableBufferPointer<Float>
+        activation: FusedActivation, output: UnsafeMutableBufferPointer<Float>
     ) {
         let C = g.inputChannels, H = g.inputHeight, W = g.inputWidth
         let O = g.outputChannels, OH = g.outputHeight, OW = g.outputWidth
@@ -32,7 +32,10 @@ enum Conv2DNaive {
                                 }
                             }
                         }
-                        output[((n * O + o) * OH + i) * OW + j] = sum
+                        switch activation {
+                        case .identity: output[((n * O + o) * OH + i) * OW + j] = sum
+                        case .relu: output[((n * O + o) * OH + i) * OW + j] = sum < 0 ? 0 : sum
+                        }
                     }
                 }
             }

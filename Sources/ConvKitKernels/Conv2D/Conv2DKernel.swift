@@ -29,31 +29,61 @@ public enum Conv2DDirection: String, CaseIterable, Sendable, Hashable {
 public enum Conv2DKernel {
     /// Floats of workspace the algorithm needs for one call in `direction`.
     ///
-    /// `im2col`: one group's column matrix of one image, `(C/G)·KH·KW × OH·OW` floats
-    /// (0 for pointwise convolutions); `naive`: 0.
+    /// `im2col`: the column matrix of one chunk plus its staging matrix (``Conv2DLoweringPlan``),
+    /// at most `capBytes` (default 32 MiB) unless a single output row's columns need more; 0 for
+    /// pointwise convolutions. `naive`: 0.
+    ///
+    /// The kernels plan their chunks to fit the workspace they are given: pass a workspace of
+    /// `workspaceCount(g, algorithm:, direction:, capBytes: budget)` floats to bound memory by `budget`.
     public static func workspaceCount(
-        _ g: Conv2DGeometry, algorithm: Conv2DAlgorithm, direction: Conv2DDirection
+        _ g: Conv2DGeometry, algorithm: Conv2DAlgorithm, direction: Conv2DDirection,
+        capBytes: Int = Conv2DLoweringPlan.defaultWorkspaceCapBytes
     ) -> Int {
         switch algorithm {
         case .naive: return 0
-        case .im2col: return g.isPointwise ? 0 : g.columnRows * g.columnCols
+        case .im2col: return Conv2DLoweringPlan(g, capBytes: capBytes).workspaceCount
         }
     }
 
-    /// Forward convolution with bias.
+    /// `true` when `workspace` floats are enough for `algorithm` on `g` (the kernels' precondition).
+    static func workspaceSuffices(_ g: Conv2DGeometry, _ algorithm: Conv2DAlgorithm, _ workspace: Int) -> Bool {
+        switch algorithm {
+        case .naive: return true
+        case .im2col: return Conv2DLoweringPlan(g, workspaceFloats: workspace).workspaceCount <= workspace
+        }
+    }
+
+    /// The `cblas_sgemm` calls one call of `algorithm` issues in `direction` (empty for `naive`):
+    /// the benchmark times the same GEMMs bare to report the fraction of the BLAS ceiling.
+    public static func gemmCalls(
+        _ g: Conv2DGeometry, algorithm: Conv2DAlgorithm, direction: Conv2DDirection,
+        workspaceCount: Int? = nil
+    ) -> [GEMMCall] {
+        let floats = workspaceCount ?? Self.workspaceCount(g, algorithm: algorithm, direction: direction)
+        switch algorithm {
+        case .naive: return []
+        case .im2col: return Conv2DIm2col.gemmCalls(g, plan: Conv2DLoweringPlan(g, workspaceFloats: floats), direction: direction)
+        }
+    }
+
+    /// Forward convolution with bias and an optional fused activation.
     ///
-    ///     output[n,o,i,j] = bias[o] + Σ_c Σ_u Σ_v input[n, g·C/G + c, i·S − P + u·D, j·S − P + v·D] · filter[o,c,u,v]
+    ///     output[n,o,i,j] = f( bias[o] + Σ_c Σ_u Σ_v input[n, g·C/G + c, i·S − P + u·D, j·S − P + v·D] · filter[o,c,u,v] )
+    ///
+    /// where `f` is `activation` (identity by default; `.relu` fuses the ReLU into the output pass).
     ///
     /// - Parameters:
     ///   - input: `[batch, inputChannels, inputHeight, inputWidth]`.
     ///   - filter: `[outputChannels, inputChannels/groups, kernelHeight, kernelWidth]`.
     ///   - bias: `[outputChannels]`, or `nil` for no bias.
+    ///   - activation: element-wise function applied to each output (default `.identity`).
     ///   - output: `[batch, outputChannels, outputHeight, outputWidth]`, **overwritten**.
     ///   - workspace: at least `workspaceCount(g, algorithm:, direction: .forward)` floats, contents ignored.
     ///   - context: parallelism for ConvKit's loops and OpenBLAS's GEMMs (never nested).
     public static func forward(
         _ g: Conv2DGeometry, algorithm: Conv2DAlgorithm,
         input: UnsafeBufferPointer<Float>, filter: UnsafeBufferPointer<Float>, bias: UnsafeBufferPointer<Float>?,
+        activation: FusedActivation = .identity,
         output: UnsafeMutableBufferPointer<Float>,
         workspace: UnsafeMutableBufferPointer<Float>, context: ComputeContext
     ) {
@@ -61,11 +91,11 @@ public enum Conv2DKernel {
         precondition(filter.count >= g.filterCount, "filter holds \(filter.count) floats, expected \(g.filterCount)")
         precondition(bias == nil || bias!.count >= g.outputChannels, "bias shorter than outputChannels")
         precondition(output.count >= g.outputCount, "output holds \(output.count) floats, expected \(g.outputCount)")
-        precondition(workspace.count >= workspaceCount(g, algorithm: algorithm, direction: .forward), "workspace too small")
+        precondition(workspaceSuffices(g, algorithm, workspace.count), "workspace of \(workspace.count) floats too small for \(algorithm)")
         switch algorithm {
-        case .naive: Conv2DNaive.forward(g, input: input, filter: filter, bias: bias, output: output)
-        case .im2col: Conv2DIm2col.forward(g, input: input, filter: filter, bias: bias, output: output,
-                                           workspace: workspace, context: context)
+        case .naive: Conv2DNaive.forward(g, input: input, filter: filter, bias: bias, activation: activation, output: output)
+        case .im2col: Conv2DIm2col.forward(g, input: input, filter: filter, bias: bias, activation: activation,
+                                           output: output, workspace: workspace, context: context)
         }
     }
 
@@ -88,7 +118,7 @@ public enum Conv2DKernel {
         precondition(outputGradient.count >= g.outputCount, "outputGradient holds \(outputGradient.count) floats, expected \(g.outputCount)")
         precondition(filter.count >= g.filterCount, "filter holds \(filter.count) floats, expected \(g.filterCount)")
         precondition(inputGradient.count >= g.inputCount, "inputGradient holds \(inputGradient.count) floats, expected \(g.inputCount)")
-        precondition(workspace.count >= workspaceCount(g, algorithm: algorithm, direction: .backwardData), "workspace too small")
+        precondition(workspaceSuffices(g, algorithm, workspace.count), "workspace of \(workspace.count) floats too small for \(algorithm)")
         switch algorithm {
         case .naive: Conv2DNaive.backwardData(g, outputGradient: outputGradient, filter: filter, inputGradient: inputGradient)
         case .im2col: Conv2DIm2col.backwardData(g, outputGradient: outputGradient, filter: filter,
@@ -120,7 +150,7 @@ public enum Conv2DKernel {
         precondition(outputGradient.count >= g.outputCount, "outputGradient holds \(outputGradient.count) floats, expected \(g.outputCount)")
         precondition(filterGradient.count >= g.filterCount, "filterGradient holds \(filterGradient.count) floats, expected \(g.filterCount)")
         precondition(biasGradient == nil || biasGradient!.count >= g.outputChannels, "biasGradient shorter than outputChannels")
-        precondition(workspace.count >= workspaceCount(g, algorithm: algorithm, direction: .backwardFilter), "workspace too small")
+        precondition(workspaceSuffices(g, algorithm, workspace.count), "workspace of \(workspace.count) floats too small for \(algorithm)")
         switch algorithm {
         case .naive: Conv2DNaive.backwardFilter(g, input: input, outputGradient: outputGradient,
                                                 filterGradient: filterGradient, biasGradient: biasGradient, accumulate: accumulate)

@@ -1,0 +1,109 @@
+import Testing
+import _ConvKitTestSupport
+
+/// The im2col lowering under workspace budgets that force every chunking mode: several images
+/// per GEMM (with a smaller last chunk), one image per GEMM, and bands of output rows of one image
+/// (with a smaller last band). Each is compared with the naive loops, like the shape table.
+@Suite("Conv2D im2col chunking")
+struct Conv2DChunkingTests {
+    struct Case: Sendable, CustomStringConvertible {
+        let name: String
+        let geometry: Conv2DGeometry
+        let workspace: Int
+        let expectImages: Int
+        let expectRows: Int
+        var description: String { "\(name): \(Conv2DLoweringPlan(geometry, workspaceFloats: workspace))" }
+    }
+
+    static let cases: [Case] = {
+        guard let g = try? Conv2DGeometry(batch: 5, inputChannels: 3, inputHeight: 9, inputWidth: 7, outputChannels: 4,
+                                          kernelHeight: 3, kernelWidth: 2, strideHeight: 2, strideWidth: 1,
+                                          paddingHeight: 1, paddingWidth: 1),
+              let grouped = try? Conv2DGeometry(batch: 3, inputChannels: 4, inputHeight: 8, inputWidth: 8, outputChannels: 6,
+                                                kernelHeight: 3, kernelWidth: 3, paddingHeight: 1, paddingWidth: 1, groups: 2)
+        else { return [] }
+        let K = g.columnRows, P = g.outputPlane, Og = g.outputChannelsPerGroup, OW = g.outputWidth
+        let Kg = grouped.columnRows, Pg = grouped.outputPlane, Ogg = grouped.outputChannelsPerGroup
+        return [
+            Case(name: "all five images", geometry: g, workspace: 5 * (K + Og) * P, expectImages: 5, expectRows: g.outputHeight),
+            Case(name: "three images, then two", geometry: g, workspace: 3 * (K + Og) * P, expectImages: 3, expectRows: g.outputHeight),
+            Case(name: "one image", geometry: g, workspace: K * P, expectImages: 1, expectRows: g.outputHeight),
+            Case(name: "bands of two rows, last band one", geometry: g, workspace: 2 * K * OW, expectImages: 1, expectRows: 2),
+            Case(name: "bands of one row", geometry: g, workspace: K * OW, expectImages: 1, expectRows: 1),
+            Case(name: "grouped, two images then one", geometry: grouped, workspace: 2 * (Kg + Ogg) * Pg, expectImages: 2,
+                 expectRows: grouped.outputHeight),
+            Case(name: "grouped, bands of three rows", geometry: grouped, workspace: 3 * Kg * grouped.outputWidth, expectImages: 1,
+                 expectRows: 3),
+        ]
+    }()
+
+    @Test func casesArePopulated() { #expect(Self.cases.count == 7) }
+
+    @Test(arguments: cases)
+    func chunkedMatchesNaive(_ c: Case) {
+        let g = c.geometry
+        let plan = Conv2DLoweringPlan(g, workspaceFloats: c.workspace)
+        #expect(plan.imagesPerChunk == c.expectImages && plan.rowsPerChunk == c.expectRows, "\(c)")
+        #expect(plan.workspaceCount <= c.workspace)
+
+        let x = [Float].random(count: g.inputCount, seed: 1)
+        let w = [Float].random(count: g.filterCount, seed: 2)
+        let b = [Float].random(count: g.outputChannels, seed: 3)
+        let dy = [Float].random(count: g.outputCount, seed: 4)
+        let context = ComputeContext(threads: 2, minimumElementsPerThread: 1)
+
+        let y0 = Conv2DRunner.forward(g, .naive, input: x, filter: w, bias: b)
+        let yMag = Conv2DRunner.forward(g, .naive, input: x.magnitudes, filter: w.magnitudes, bias: b.magnitudes)
+        let y = Conv2DRunner.forward(g, .im2col, input: x, filter: w, bias: b, context: context, workspaceCount: c.workspace)
+        let e1 = firstMismatch(y, y0) { sumTolerance(terms: g.columnRows + 1, magnitude: yMag[$0]) }
+        #expect(e1 == nil, "forward \(c): \(e1.map(String.init(describing:)) ?? "")")
+
+        let dx0 = Conv2DRunner.backwardData(g, .naive, outputGradient: dy, filter: w)
+        let dxMag = Conv2DRunner.backwardData(g, .naive, outputGradient: dy.magnitudes, filter: w.magnitudes)
+        let dx = Conv2DRunner.backwardData(g, .im2col, outputGradient: dy, filter: w, context: context, workspaceCount: c.workspace)
+        let e2 = firstMismatch(dx, dx0) { sumTolerance(terms: g.outputChannelsPerGroup * g.kernelPlane, magnitude: dxMag[$0]) }
+        #expect(e2 == nil, "backwardData \(c): \(e2.map(String.init(describing:)) ?? "")")
+
+        let dw0 = Conv2DRunner.backwardFilter(g, .naive, input: x, outputGradient: dy)
+        let dwMag = Conv2DRunner.backwardFilter(g, .naive, input: x.magnitudes, outputGradient: dy.magnitudes)
+        let dw = Conv2DRunner.backwardFilter(g, .im2col, input: x, outputGradient: dy, context: context, workspaceCount: c.workspace)
+        let e3 = firstMismatch(dw.filter, dw0.filter) { sumTolerance(terms: g.batch * g.outputPlane, magnitude: dwMag.filter[$0]) }
+        #expect(e3 == nil, "backwardFilter \(c): \(e3.map(String.init(describing:)) ?? "")")
+    }
+
+    /// The GEMM list the benchmark uses adds up to the convolution's FLOPs.
+    @Test(arguments: cases)
+    func gemmCallsCoverTheFlops(_ c: Case) {
+        for direction in Conv2DDirection.allCases {
+            let calls = Conv2DKernel.gemmCalls(c.geometry, algorithm: .im2col, direction: direction, workspaceCount: c.workspace)
+            let flops = calls.reduce(0) { $0 + $1.flops }
+            #expect(flops == c.geometry.flops, "\(c) \(direction): \(calls)")
+        }
+    }
+
+    /// The default plan never asks for more than 32 MiB when one output row fits in it.
+    @Test func defaultCapHolds() throws {
+        // VGG conv1_2: 64 channels at 224x224, 3x3: 115 MB of columns per image.
+        let g = try Conv2DGeometry(batch: 32, inputChannels: 64, inputSize: 224, outputChannels: 64, kernelSize: 3, padding: 1)
+        let floats = Conv2DKernel.workspaceCount(g, algorithm: .im2col, direction: .forward)
+        #expect(floats * 4 <= Conv2DLoweringPlan.defaultWorkspaceCapBytes)
+        #expect(Conv2DLoweringPlan(g).rowsPerChunk < g.outputHeight)
+    }
+
+    /// Bias and ReLU fused into the output pass equal ReLU applied to the naive result.
+    @Test(arguments: [0, 2])
+    func fusedReLU(_ chunkIndex: Int) {
+        let c = Self.cases[chunkIndex]
+        let g = c.geometry
+        let x = [Float].random(count: g.inputCount, seed: 5)
+        let w = [Float].random(count: g.filterCount, seed: 6)
+        let b = [Float].random(count: g.outputChannels, seed: 7)
+        let reference = Conv2DRunner.forward(g, .naive, input: x, filter: w, bias: b, activation: .relu)
+        let unfused = Conv2DRunner.forward(g, .naive, input: x, filter: w, bias: b)
+        #expect(reference == unfused.map { $0 < 0 ? 0 : $0 })
+        let magnitude = Conv2DRunner.forward(g, .naive, input: x.magnitudes, filter: w.magnitudes, bias: b.magnitudes)
+        let fused = Conv2DRunner.forward(g, .im2col, input: x, filter: w, bias: b, activation: .relu, workspaceCount: c.workspace)
+        let e = firstMismatch(fused, reference) { sumTolerance(terms: g.columnRows + 1, magnitude: magnitude[$0]) }
+        #expect(e == nil, "\(c): \(e.map(String.init(describing:)) ?? "")")
+    }
+}
