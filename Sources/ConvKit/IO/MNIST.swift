@@ -13,12 +13,14 @@ public enum MNIST {
         let n = array.dimensions[0], rows = array.dimensions[1], columns = array.dimensions[2]
         let h = rows + 2 * padding, w = columns + 2 * padding
         var values = [Float](repeating: 0, count: n * h * w)
+        // p / 255 rounded once from Double, as NumPy's `x / 255.0` then `float32` does.
+        let scale = (0..<256).map { Float(Double($0) / 255) }
         array.bytes.withUnsafeBufferPointer { src in
             values.withUnsafeMutableBufferPointer { dst in
                 for i in 0..<n {
                     for r in 0..<rows {
                         let from = (i * rows + r) * columns, to = (i * h + r + padding) * w + padding
-                        for c in 0..<columns { dst[to + c] = Float(src[from + c]) * (1 / 255) }
+                        for c in 0..<columns { dst[to + c] = scale[Int(src[from + c])] }
                     }
                 }
             }

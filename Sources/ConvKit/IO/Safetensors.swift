@@ -193,11 +193,12 @@ public struct Safetensors: Sendable, Equatable {
         }
     }
 
-    /// An exact integer from a JSON number (rejects fractions, booleans and out-of-range values).
+    /// An exact integer from a JSON number: Foundation reports integers with an integer
+    /// `objCType` (`i`, `q`, …); booleans (`c`), fractions and huge values (`d`) are refused.
     private static func integer(_ value: Any) -> Int? {
-        guard let number = value as? NSNumber, !(value is Bool) else { return nil }
-        let d = number.doubleValue
-        guard d.rounded() == d, abs(d) < 9.0e15 else { return nil }  // exact in Double, far below Int.max
-        return number.intValue
+        guard let number = value as? NSNumber, !(value is NSDecimalNumber) else { return nil }
+        let type = String(cString: number.objCType)
+        guard ["i", "q", "l", "s", "I", "Q", "L", "S"].contains(type) else { return nil }
+        return value as? Int
     }
 }
