@@ -13,7 +13,7 @@ public struct FileFormatError: Error, Hashable, Sendable, CustomStringConvertibl
         case unsupportedVersion
         /// An element type other than the supported ones (`F32`, `<f4`, unsigned byte).
         case unsupportedType
-        /// A layout other than C order (NumPy `fortran_order: True`), or a compressed file.
+        /// A layout other than C order (NumPy `fortran_order: True`).
         case unsupportedLayout
         /// The header is not well-formed (JSON, Python literal, field types).
         case malformedHeader

@@ -12,15 +12,19 @@ public struct IDXArray: Sendable, Equatable {
 
     /// Parses an IDX file's contents.
     ///
-    /// - Throws: ``FileFormatError``: `.unsupportedLayout` for a gzip file (this build has no
-    ///   zlib; decompress first), `.badMagic`, `.unsupportedType` for element types other than
+    /// A gzip-compressed file (`.gz`, magic `1f 8b`) is decompressed first (pure-Swift inflate,
+    /// CRC-32 checked, output capped at 1 GiB).
+    ///
+    /// - Throws: ``FileFormatError``: gzip errors (`.truncated`, `.malformedHeader` for corrupt
+    ///   deflate data, `.inconsistentSize` for a CRC or length mismatch, `.tooLarge`), `.badMagic`, `.unsupportedType` for element types other than
     ///   unsigned byte, `.truncated`, `.invalidShape` (rank 0, or a size product that
     ///   overflows), `.inconsistentSize` when the file is longer than announced.
     public init(parsing bytes: [UInt8]) throws(FileFormatError) {
-        if bytes.count >= 2 && bytes[0] == 0x1f && bytes[1] == 0x8b {
-            throw FileFormatError(.unsupportedLayout,
-                "IDX: the file is gzip-compressed; this build reads uncompressed IDX only (run gunzip first)")
-        }
+        let raw = Gzip.isGzip(bytes) ? try Gzip.decompress(bytes) : bytes
+        (dimensions, self.bytes) = try Self.parseUncompressed(raw)
+    }
+
+    private static func parseUncompressed(_ bytes: [UInt8]) throws(FileFormatError) -> (dimensions: [Int], bytes: [UInt8]) {
         var reader = ByteReader(bytes, format: "IDX")
         let magic = try reader.take(4, "magic number")
         if magic[magic.startIndex] != 0 || magic[magic.startIndex + 1] != 0 {
@@ -53,8 +57,7 @@ public struct IDXArray: Sendable, Equatable {
             throw FileFormatError(.inconsistentSize,
                 "IDX: dimensions \(dimensions) announce \(count) bytes of data, the file holds \(reader.remaining) (trailing bytes)")
         }
-        self.dimensions = dimensions
-        self.bytes = Array(try reader.take(count, "data"))
+        return (dimensions, Array(try reader.take(count, "data")))
     }
 
     /// Reads and parses the IDX file at `path`.
