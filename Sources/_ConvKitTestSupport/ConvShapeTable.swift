@@ -52,6 +52,18 @@ public enum ConvShapeTable {
             NamedConv("many channels", try Conv2DGeometry(batch: 2, inputChannels: 96, inputHeight: 6, inputWidth: 6,
                                                          outputChannels: 40, kernelHeight: 3, kernelWidth: 3,
                                                          paddingHeight: 1, paddingWidth: 1)),
+            NamedConv("3x3 odd output, batch 3", try Conv2DGeometry(batch: 3, inputChannels: 5, inputHeight: 9, inputWidth: 7,
+                                                                    outputChannels: 4, kernelHeight: 3, kernelWidth: 3)),
+            NamedConv("3x3 pad 1 on 1x1 image", try Conv2DGeometry(batch: 2, inputChannels: 3, inputHeight: 1, inputWidth: 1,
+                                                                   outputChannels: 2, kernelHeight: 3, kernelWidth: 3,
+                                                                   paddingHeight: 1, paddingWidth: 1)),
+            NamedConv("3x3 wide odd rows (vector blocks and tails)", try Conv2DGeometry(batch: 2, inputChannels: 3, inputHeight: 7,
+                                                                                        inputWidth: 45, outputChannels: 4,
+                                                                                        kernelHeight: 3, kernelWidth: 3,
+                                                                                        paddingHeight: 1, paddingWidth: 1)),
+            NamedConv("3x3 pad 2 wide", try Conv2DGeometry(batch: 1, inputChannels: 2, inputHeight: 5, inputWidth: 38,
+                                                          outputChannels: 3, kernelHeight: 3, kernelWidth: 3,
+                                                          paddingHeight: 2, paddingWidth: 2)),
             NamedConv("dilation 2", try Conv2DGeometry(batch: 1, inputChannels: 2, inputHeight: 10, inputWidth: 9,
                                                       outputChannels: 3, kernelHeight: 3, kernelWidth: 3,
                                                       paddingHeight: 2, paddingWidth: 1, dilationHeight: 2, dilationWidth: 2)),
@@ -62,6 +74,13 @@ public enum ConvShapeTable {
                                                      outputChannels: 5, kernelHeight: 3, kernelWidth: 3,
                                                      strideHeight: 2, strideWidth: 2, paddingHeight: 1, paddingWidth: 1,
                                                      groups: 5)),
+            NamedConv("depthwise 3x3 wide, multiplier 2", try Conv2DGeometry(batch: 2, inputChannels: 3, inputHeight: 9, inputWidth: 30,
+                                                                            outputChannels: 6, kernelHeight: 3, kernelWidth: 3,
+                                                                            paddingHeight: 1, paddingWidth: 1, groups: 3)),
+            NamedConv("depthwise 5x5 dilation 2", try Conv2DGeometry(batch: 1, inputChannels: 4, inputHeight: 13, inputWidth: 12,
+                                                                    outputChannels: 4, kernelHeight: 5, kernelWidth: 5,
+                                                                    paddingHeight: 4, paddingWidth: 3,
+                                                                    dilationHeight: 2, dilationWidth: 2, groups: 4)),
         ]
     }
 
@@ -80,6 +99,8 @@ public enum ConvShapeTable {
                                                                     kernelSize: 1)),
             NamedConv("strided 3x3", try Conv2DGeometry(batch: 1, inputChannels: 32, inputSize: 28, outputChannels: 24,
                                                         kernelSize: 3, stride: 2, padding: 1)),
+            NamedConv("MobileNet depthwise 3x3", try Conv2DGeometry(batch: 1, inputChannels: 32, inputSize: 28, outputChannels: 32,
+                                                                    kernelSize: 3, padding: 1, groups: 32)),
         ]
     }
 

@@ -107,3 +107,46 @@ struct Conv2DChunkingTests {
         #expect(e == nil, "\(c): \(e.map(String.init(describing:)) ?? "")")
     }
 }
+
+/// Winograd with a workspace that holds one image's tiles at a time (three chunks for three images).
+@Suite("Conv2D Winograd chunking")
+struct Conv2DWinogradChunkingTests {
+    @Test(arguments: [0, 1, 2])
+    func oneImagePerChunk(_ padding: Int) throws {
+        let g = try Conv2DGeometry(batch: 3, inputChannels: 4, inputHeight: 7, inputWidth: 6, outputChannels: 5,
+                                   kernelHeight: 3, kernelWidth: 3, paddingHeight: padding, paddingWidth: padding)
+        #expect(Conv2DAlgorithm.winograd.supports(g))
+        let x = [Float].random(count: g.inputCount, seed: 41)
+        let w = [Float].random(count: g.filterCount, seed: 42)
+        let b = [Float].random(count: g.outputChannels, seed: 43)
+        let dy = [Float].random(count: g.outputCount, seed: 44)
+        // Smallest budget: the filters, one image's tiles and a zero row.
+        let budget = { (direction: Conv2DDirection) -> Int in
+            Conv2DKernel.workspaceCount(g.withBatchOne, algorithm: .winograd, direction: direction)
+        }
+        for direction in Conv2DDirection.allCases {
+            let calls = Conv2DKernel.gemmCalls(g, algorithm: .winograd, direction: direction, workspaceCount: budget(direction))
+            #expect(calls.reduce(0) { $0 + $1.count } == 48, "\(direction): \(calls)")   // 16 GEMMs x 3 chunks
+        }
+        let y0 = Conv2DRunner.forward(g, .naive, input: x, filter: w, bias: b)
+        let yMag = Conv2DRunner.forward(g, .naive, input: x.magnitudes, filter: w.magnitudes, bias: b.magnitudes)
+        let y = Conv2DRunner.forward(g, .winograd, input: x, filter: w, bias: b, workspaceCount: budget(.forward))
+        #expect(firstMismatch(y, y0) { 8 * sumTolerance(terms: g.columnRows + 1, magnitude: yMag[$0]) } == nil)
+
+        let dx0 = Conv2DRunner.backwardData(g, .naive, outputGradient: dy, filter: w)
+        let dxMag = Conv2DRunner.backwardData(g, .naive, outputGradient: dy.magnitudes, filter: w.magnitudes)
+        let dx = Conv2DRunner.backwardData(g, .winograd, outputGradient: dy, filter: w, workspaceCount: budget(.backwardData))
+        #expect(firstMismatch(dx, dx0) { 8 * sumTolerance(terms: g.outputChannels * 9, magnitude: dxMag[$0]) } == nil)
+
+        let dw0 = Conv2DRunner.backwardFilter(g, .naive, input: x, outputGradient: dy)
+        let dwMag = Conv2DRunner.backwardFilter(g, .naive, input: x.magnitudes, outputGradient: dy.magnitudes)
+        let dw = Conv2DRunner.backwardFilter(g, .winograd, input: x, outputGradient: dy, workspaceCount: budget(.backwardFilter))
+        #expect(firstMismatch(dw.filter, dw0.filter) { 8 * sumTolerance(terms: g.batch * g.outputPlane, magnitude: dwMag.filter[$0]) } == nil)
+        #expect(firstMismatch(dw.bias, dw0.bias) { sumTolerance(terms: g.batch * g.outputPlane, magnitude: dwMag.bias[$0]) } == nil)
+    }
+}
+
+extension Conv2DGeometry {
+    /// The same geometry with batch 1 (for workspace budgets of one image).
+    var withBatchOne: Conv2DGeometry { (try? withBatch(1)) ?? self }
+}

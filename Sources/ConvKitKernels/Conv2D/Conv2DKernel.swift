@@ -7,6 +7,43 @@ public enum Conv2DAlgorithm: String, CaseIterable, Sendable, Hashable {
     /// per image and group does the arithmetic (Caffe's three GEMMs). Pointwise convolutions
     /// (1×1, stride 1, no padding) skip the copy and multiply the input directly.
     case im2col
+    /// Winograd F(2×2, 3×3): 16 GEMMs in the transformed domain, 2.25× fewer multiplications.
+    /// Applies to 3×3, stride-1, undilated, ungrouped convolutions with equal padding ≤ 2; other
+    /// shapes run ``im2col`` instead (same results up to rounding).
+    case winograd
+    /// Direct SIMD loops for depthwise-style convolutions, where each output channel reads one
+    /// input channel (`inputChannels / groups == 1`); other shapes run ``im2col`` instead.
+    case depthwise
+    /// Picks per shape (see ``effective(for:)``): the rule documented in docs/Architecture.md.
+    case automatic
+
+    /// `true` when the algorithm runs as itself on `g` (rather than falling back to ``im2col``).
+    public func supports(_ g: Conv2DGeometry) -> Bool {
+        switch self {
+        case .naive, .im2col, .automatic: return true
+        case .winograd: return Conv2DWinograd.supports(g)
+        case .depthwise: return Conv2DDepthwise.supports(g)
+        }
+    }
+
+    /// What actually runs for `g`: `self`, or ``im2col`` where `self` does not apply; for
+    /// ``automatic``, the algorithm the heuristic picks:
+    ///
+    /// 1. depthwise-style layers (one input channel per output channel, groups > 1) → ``depthwise``;
+    /// 2. 3×3 stride-1 layers that Winograd supports, with at least 16 input and output channels and
+    ///    an output of at least 8×8 → ``winograd`` (2.25× fewer flops; small layers lose to the transforms);
+    /// 3. everything else (including pointwise, which is a single GEMM on the input) → ``im2col``.
+    public func effective(for g: Conv2DGeometry) -> Conv2DAlgorithm {
+        switch self {
+        case .automatic:
+            if g.groups > 1 && Conv2DDepthwise.supports(g) { return .depthwise }
+            if Conv2DWinograd.supports(g) && g.inputChannels >= 16 && g.outputChannels >= 16
+                && g.outputHeight >= 8 && g.outputWidth >= 8 { return .winograd }
+            return .im2col
+        default:
+            return supports(g) ? self : .im2col
+        }
+    }
 }
 
 /// The three directions of a convolution, for workspace queries.
@@ -39,17 +76,28 @@ public enum Conv2DKernel {
         _ g: Conv2DGeometry, algorithm: Conv2DAlgorithm, direction: Conv2DDirection,
         capBytes: Int = Conv2DLoweringPlan.defaultWorkspaceCapBytes
     ) -> Int {
-        switch algorithm {
+        switch algorithm.effective(for: g) {
         case .naive: return 0
         case .im2col: return Conv2DLoweringPlan(g, capBytes: capBytes).workspaceCount
+        case .winograd: return Conv2DWinograd.workspaceCount(g, direction: direction, capBytes: capBytes)
+        case .depthwise, .automatic: return 0
         }
     }
 
     /// `true` when `workspace` floats are enough for `algorithm` on `g` (the kernels' precondition).
-    static func workspaceSuffices(_ g: Conv2DGeometry, _ algorithm: Conv2DAlgorithm, _ workspace: Int) -> Bool {
-        switch algorithm {
+    static func workspaceSuffices(_ g: Conv2DGeometry, _ algorithm: Conv2DAlgorithm, _ direction: Conv2DDirection,
+                                  _ workspace: Int) -> Bool {
+        switch algorithm.effective(for: g) {
         case .naive: return true
         case .im2col: return Conv2DLoweringPlan(g, workspaceFloats: workspace).workspaceCount <= workspace
+        case .winograd:
+            if direction == .backwardData {
+                guard let t = Conv2DWinograd.transposedGeometry(g) else { return false }
+                return Conv2DWinograd.plan(t, workspaceFloats: workspace, extraFilterFloats: 9 * g.filterCount)
+                    .workspaceCount <= workspace
+            }
+            return Conv2DWinograd.plan(g, workspaceFloats: workspace).workspaceCount <= workspace
+        case .depthwise, .automatic: return true
         }
     }
 
@@ -60,9 +108,11 @@ public enum Conv2DKernel {
         workspaceCount: Int? = nil
     ) -> [GEMMCall] {
         let floats = workspaceCount ?? Self.workspaceCount(g, algorithm: algorithm, direction: direction)
-        switch algorithm {
+        switch algorithm.effective(for: g) {
         case .naive: return []
         case .im2col: return Conv2DIm2col.gemmCalls(g, plan: Conv2DLoweringPlan(g, workspaceFloats: floats), direction: direction)
+        case .winograd: return Conv2DWinograd.gemmCalls(g, direction: direction, workspaceFloats: floats)
+        case .depthwise, .automatic: return []
         }
     }
 
@@ -91,11 +141,19 @@ public enum Conv2DKernel {
         precondition(filter.count >= g.filterCount, "filter holds \(filter.count) floats, expected \(g.filterCount)")
         precondition(bias == nil || bias!.count >= g.outputChannels, "bias shorter than outputChannels")
         precondition(output.count >= g.outputCount, "output holds \(output.count) floats, expected \(g.outputCount)")
-        precondition(workspaceSuffices(g, algorithm, workspace.count), "workspace of \(workspace.count) floats too small for \(algorithm)")
-        switch algorithm {
+        precondition(workspaceSuffices(g, algorithm, .forward, workspace.count), "workspace of \(workspace.count) floats too small for \(algorithm)")
+        switch algorithm.effective(for: g) {
         case .naive: Conv2DNaive.forward(g, input: input, filter: filter, bias: bias, activation: activation, output: output)
         case .im2col: Conv2DIm2col.forward(g, input: input, filter: filter, bias: bias, activation: activation,
                                            output: output, workspace: workspace, context: context)
+        case .winograd:
+            guard let x = input.baseAddress, let w = filter.baseAddress, let y = output.baseAddress else { return }
+            Conv2DWinograd.forward(g, input: x, filter: w, bias: bias?.baseAddress, activation: activation, output: y,
+                                   workspace: workspace, context: context)
+        case .depthwise, .automatic:
+            guard let x = input.baseAddress, let w = filter.baseAddress, let y = output.baseAddress else { return }
+            Conv2DDepthwise.forward(g, input: x, filter: w, bias: bias?.baseAddress, activation: activation, output: y,
+                                    context: context)
         }
     }
 
@@ -118,11 +176,17 @@ public enum Conv2DKernel {
         precondition(outputGradient.count >= g.outputCount, "outputGradient holds \(outputGradient.count) floats, expected \(g.outputCount)")
         precondition(filter.count >= g.filterCount, "filter holds \(filter.count) floats, expected \(g.filterCount)")
         precondition(inputGradient.count >= g.inputCount, "inputGradient holds \(inputGradient.count) floats, expected \(g.inputCount)")
-        precondition(workspaceSuffices(g, algorithm, workspace.count), "workspace of \(workspace.count) floats too small for \(algorithm)")
-        switch algorithm {
+        precondition(workspaceSuffices(g, algorithm, .backwardData, workspace.count), "workspace of \(workspace.count) floats too small for \(algorithm)")
+        switch algorithm.effective(for: g) {
         case .naive: Conv2DNaive.backwardData(g, outputGradient: outputGradient, filter: filter, inputGradient: inputGradient)
         case .im2col: Conv2DIm2col.backwardData(g, outputGradient: outputGradient, filter: filter,
                                                 inputGradient: inputGradient, workspace: workspace, context: context)
+        case .winograd:
+            guard let dy = outputGradient.baseAddress, let w = filter.baseAddress, let dx = inputGradient.baseAddress else { return }
+            Conv2DWinograd.backwardData(g, outputGradient: dy, filter: w, inputGradient: dx, workspace: workspace, context: context)
+        case .depthwise, .automatic:
+            guard let dy = outputGradient.baseAddress, let w = filter.baseAddress, let dx = inputGradient.baseAddress else { return }
+            Conv2DDepthwise.backwardData(g, outputGradient: dy, filter: w, inputGradient: dx, context: context)
         }
     }
 
@@ -150,8 +214,16 @@ public enum Conv2DKernel {
         precondition(outputGradient.count >= g.outputCount, "outputGradient holds \(outputGradient.count) floats, expected \(g.outputCount)")
         precondition(filterGradient.count >= g.filterCount, "filterGradient holds \(filterGradient.count) floats, expected \(g.filterCount)")
         precondition(biasGradient == nil || biasGradient!.count >= g.outputChannels, "biasGradient shorter than outputChannels")
-        precondition(workspaceSuffices(g, algorithm, workspace.count), "workspace of \(workspace.count) floats too small for \(algorithm)")
-        switch algorithm {
+        precondition(workspaceSuffices(g, algorithm, .backwardFilter, workspace.count), "workspace of \(workspace.count) floats too small for \(algorithm)")
+        switch algorithm.effective(for: g) {
+        case .depthwise, .automatic:
+            guard let x = input.baseAddress, let dw = filterGradient.baseAddress else { return }
+            Conv2DDepthwise.backwardFilter(g, input: x, outputGradient: outputGradient, filterGradient: dw,
+                                           biasGradient: biasGradient, accumulate: accumulate, context: context)
+        case .winograd:
+            guard let x = input.baseAddress, let dw = filterGradient.baseAddress else { return }
+            Conv2DWinograd.backwardFilter(g, input: x, outputGradient: outputGradient, filterGradient: dw,
+                                          biasGradient: biasGradient, accumulate: accumulate, workspace: workspace, context: context)
         case .naive: Conv2DNaive.backwardFilter(g, input: input, outputGradient: outputGradient,
                                                 filterGradient: filterGradient, biasGradient: biasGradient, accumulate: accumulate)
         case .im2col: Conv2DIm2col.backwardFilter(g, input: input, outputGradient: outputGradient,
