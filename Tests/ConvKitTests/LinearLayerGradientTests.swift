@@ -9,17 +9,26 @@ import _ConvKitTestSupport
 @Suite struct LinearLayerGradientTests {
     static let check = GradientCheck(step: 0.5, tolerance: 2e-3)
 
-    @Test(arguments: [Conv2DAlgorithm.naive, .im2col])
+    /// Every algorithm on three shapes: ragged (3×2 kernel, stride 2×1, padding 1×0, 2 groups),
+    /// 3×3 stride 1 padding 1 (where Winograd applies) and depthwise (groups = channels); algorithms
+    /// that do not apply fall back to im2col, and must still be right.
+    @Test(arguments: Conv2DAlgorithm.allCases)
     func conv2D(algorithm: Conv2DAlgorithm) throws {
         var rng = SeededGenerator(seed: 1)
-        // Ragged sizes: 7x6 input, 3x2 kernel, stride 2x1, padding 1x0, 2 groups.
-        let filter = Tensor(shape: [4, 2, 3, 2], uniformIn: -1, 1, using: &rng)
-        let bias = Tensor(shape: [4], uniformIn: -1, 1, using: &rng)
-        let layer = try Conv2D(filter: filter, bias: bias, stride: (2, 1), padding: (1, 0), groups: 2, algorithm: algorithm)
-        let x = randomTensor([2, 4, 7, 6], seed: 2)
-        let failures = try Self.check.run(layer, input: x, seed: 3)
-        #expect(failures.isEmpty, "\(failures.prefix(5))")
-        #expect(try layer(x).shape == [2, 4, 4, 5])
+        let cases: [(filter: Shape, stride: (Int, Int), padding: (Int, Int), groups: Int, input: Shape, output: Shape)] = [
+            ([4, 2, 3, 2], (2, 1), (1, 0), 2, [2, 4, 7, 6], [2, 4, 4, 5]),
+            ([3, 2, 3, 3], (1, 1), (1, 1), 1, [2, 2, 6, 5], [2, 3, 6, 5]),
+            ([4, 1, 3, 3], (1, 1), (1, 1), 4, [1, 4, 5, 5], [1, 4, 5, 5]),
+        ]
+        for (k, c) in cases.enumerated() {
+            let filter = Tensor(shape: c.filter, uniformIn: -1, 1, using: &rng)
+            let bias = Tensor(shape: [c.filter[0]], uniformIn: -1, 1, using: &rng)
+            let layer = try Conv2D(filter: filter, bias: bias, stride: c.stride, padding: c.padding, groups: c.groups, algorithm: algorithm)
+            let x = randomTensor(c.input, seed: 2 + UInt64(k))
+            let failures = try Self.check.run(layer, input: x, seed: 3)
+            #expect(failures.isEmpty, "case \(k): \(failures.prefix(5))")
+            #expect(try layer(x).shape == c.output)
+        }
     }
 
     @Test(arguments: [DenseAlgorithm.naive, .gemm])

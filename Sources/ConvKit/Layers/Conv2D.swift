@@ -8,7 +8,7 @@
 ///     y[n,o,i,j] = b[o] + Σ_c Σ_u Σ_v x[n, g·C/G + c, i·S − P + u·D, j·S − P + v·D] · w[o,c,u,v]
 ///     outputHeight = (inputHeight + 2·P − D·(kernelHeight − 1) − 1) / S + 1
 ///
-/// The arithmetic is ``Conv2DKernel``'s (``algorithm`` selects naive loops or im2col + GEMM).
+/// The arithmetic is ``Conv2DKernel``'s (``algorithm`` selects naive loops, im2col + GEMM, Winograd, depthwise, or `.automatic`).
 /// Input height and width are free: the geometry is built from each input's shape.
 public struct Conv2D: Layer {
     /// `[outputChannels, inputChannels / groups, kernelHeight, kernelWidth]`.
@@ -23,7 +23,7 @@ public struct Conv2D: Layer {
     public let dilationHeight: Int
     public let dilationWidth: Int
     public let groups: Int
-    /// The kernel algorithm (default: im2col + GEMM).
+    /// The kernel algorithm (default: `.automatic`, the kernels' per-shape choice).
     public let algorithm: Conv2DAlgorithm
 
     public var outputChannels: Int { filter.shape[0] }
@@ -38,7 +38,7 @@ public struct Conv2D: Layer {
     public init(filter: Tensor, bias: Tensor,
                 stride: (height: Int, width: Int) = (1, 1), padding: (height: Int, width: Int) = (0, 0),
                 dilation: (height: Int, width: Int) = (1, 1), groups: Int = 1,
-                algorithm: Conv2DAlgorithm = .im2col) throws(ShapeError) {
+                algorithm: Conv2DAlgorithm = .automatic) throws(ShapeError) {
         try ShapeCheck.rank(filter.shape, 4, "Conv2D filter", layout: "[outputChannels, inputChannels/groups, kernelHeight, kernelWidth]")
         try ShapeCheck.equal(bias.shape, [filter.shape[0]], "Conv2D bias")
         if groups < 1 || filter.shape[0] % groups != 0 {
@@ -67,7 +67,7 @@ public struct Conv2D: Layer {
     /// A square-kernel convolution with weights drawn by `initializer` (fanIn = C/G·K·K,
     /// fanOut = O·K·K).
     public init(inputChannels: Int, outputChannels: Int, kernelSize: Int, stride: Int = 1, padding: Int = 0,
-                groups: Int = 1, initializer: Initializer = .heNormal, algorithm: Conv2DAlgorithm = .im2col,
+                groups: Int = 1, initializer: Initializer = .heNormal, algorithm: Conv2DAlgorithm = .automatic,
                 using generator: inout some RandomNumberGenerator) throws(ShapeError) {
         if groups < 1 || inputChannels % groups != 0 {
             throw ShapeError(.invalidValue, "Conv2D groups (\(groups)) must be >= 1 and divide inputChannels (\(inputChannels))")
