@@ -26,7 +26,7 @@ public enum BLAS {
     /// with `beta == 1` the product is accumulated into C.
     ///
     /// Runs on the caller's thread; OpenBLAS may use its own threads inside (see
-    /// ``prepareThreads(for:)``). Never call it from inside ``parallelFor(_:grain:elementsPerIndex:context:_:)``
+    /// ``withThreads(for:_:)``). Never call it from inside ``parallelFor(_:grain:elementsPerIndex:context:_:)``
     /// unless OpenBLAS is limited to one thread.
     ///
     /// - Precondition: every size and leading dimension fits in `Int32` (geometry values check
@@ -58,27 +58,40 @@ public enum BLAS {
     /// OpenBLAS's current thread count (process-wide).
     public static var threads: Int { Int(openblas_get_num_threads()) }
 
-    /// Sets OpenBLAS's process-wide thread count.
+    /// Sets OpenBLAS's process-wide thread count (waits until no ConvKit call is using OpenBLAS).
     ///
-    /// OpenBLAS keeps one global count for the whole process. ConvKit changes it only through
-    /// ``prepareThreads(for:)``, at the start of a kernel call and on the calling thread, never
-    /// while one of its own parallel loops runs. Applications that call OpenBLAS themselves from
-    /// several threads should use one thread count throughout.
+    /// For applications that call OpenBLAS themselves; ConvKit's kernels set the count through
+    /// ``withThreads(for:_:)``.
     public static func setThreads(_ count: Int) {
-        let wanted = Int32(min(max(count, 1), 1024))
-        threadLock.lock()
-        if openblas_get_num_threads() != wanted { openblas_set_num_threads(wanted) }
-        threadLock.unlock()
+        withThreads(for: ComputeContext(threads: count)) {}
     }
 
-    /// Makes OpenBLAS use `context.threads` threads for the GEMMs of the coming kernel call.
-    /// Cheap when nothing changes (one load); called by every kernel that issues a GEMM.
+    /// Runs `body` with OpenBLAS set to `context.threads` threads, and keeps that count until `body`
+    /// returns.
+    ///
+    /// OpenBLAS keeps one thread count for the whole process. Every ConvKit kernel that issues GEMMs
+    /// runs inside this function, which works like a readers–writer gate keyed by the count: calls
+    /// wanting the count in force run concurrently; a call wanting another count waits until they
+    /// finish, sets it, and proceeds. So each GEMM runs with exactly its caller's thread count, and
+    /// results never depend on what other threads are doing. The count is only changed here, on a
+    /// caller's thread, never from inside ConvKit's parallel loops.
+    ///
+    /// With `usesBLAS == false` (an algorithm that issues no GEMM), `body` just runs.
     @inlinable
-    public static func prepareThreads(for context: ComputeContext) {
-        if threads != context.threads { setThreads(context.threads) }
+    public static func withThreads<R>(for context: ComputeContext, usesBLAS: Bool = true,
+                                      _ body: () throws -> R) rethrows -> R {
+        if !usesBLAS { return try body() }
+        gate.enter(threads: Int32(min(max(context.threads, 1), 1024)))
+        defer { gate.leave() }
+        return try body()
     }
 
-    @usableFromInline static let threadLock = PThreadMutex()
+    /// Sets OpenBLAS to `context.threads` threads when no ConvKit call is running GEMMs.
+    public static func prepareThreads(for context: ComputeContext) {
+        withThreads(for: context) {}
+    }
+
+    @usableFromInline static let gate = ThreadGate()
 
     // MARK: Diagnostics
 
@@ -123,19 +136,45 @@ public enum BLAS {
     }
 }
 
-/// A plain pthread mutex (no Foundation in the kernels module).
+/// The readers–writer gate behind ``BLAS/withThreads(for:_:)``: any number of holders that want
+/// the OpenBLAS thread count in force; a holder wanting another count waits for them to leave.
+/// (pthread mutex + condition variable; no Foundation in the kernels module.)
 @usableFromInline
-final class PThreadMutex: @unchecked Sendable {
+final class ThreadGate: @unchecked Sendable {
     private let mutex: UnsafeMutablePointer<pthread_mutex_t>
+    private let changed: UnsafeMutablePointer<pthread_cond_t>
+    private var active = 0
+
     init() {
         mutex = .allocate(capacity: 1)
         mutex.initialize(to: pthread_mutex_t())
         pthread_mutex_init(mutex, nil)
+        changed = .allocate(capacity: 1)
+        changed.initialize(to: pthread_cond_t())
+        pthread_cond_init(changed, nil)
     }
+
     deinit {
+        pthread_cond_destroy(changed)
         pthread_mutex_destroy(mutex)
+        changed.deallocate()
         mutex.deallocate()
     }
-    @usableFromInline func lock() { pthread_mutex_lock(mutex) }
-    @usableFromInline func unlock() { pthread_mutex_unlock(mutex) }
+
+    @usableFromInline func enter(threads: Int32) {
+        pthread_mutex_lock(mutex)
+        while active > 0 && openblas_get_num_threads() != threads {
+            pthread_cond_wait(changed, mutex)
+        }
+        if openblas_get_num_threads() != threads { openblas_set_num_threads(threads) }
+        active += 1
+        pthread_mutex_unlock(mutex)
+    }
+
+    @usableFromInline func leave() {
+        pthread_mutex_lock(mutex)
+        active -= 1
+        if active == 0 { pthread_cond_broadcast(changed) }
+        pthread_mutex_unlock(mutex)
+    }
 }

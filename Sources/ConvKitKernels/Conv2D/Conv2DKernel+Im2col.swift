@@ -22,7 +22,6 @@ enum Conv2DIm2col {
         activation: FusedActivation, output: UnsafeMutableBufferPointer<Float>,
         workspace: UnsafeMutableBufferPointer<Float>, context: ComputeContext
     ) {
-        BLAS.prepareThreads(for: context)
         guard let x = input.baseAddress, let w = filter.baseAddress, let y = output.baseAddress else { return }
         let plan = Conv2DLoweringPlan(g, workspaceFloats: workspace.count)
         let C = g.inputChannels, O = g.outputChannels, Cg = g.inputChannelsPerGroup, Og = g.outputChannelsPerGroup
@@ -86,7 +85,6 @@ enum Conv2DIm2col {
         inputGradient: UnsafeMutableBufferPointer<Float>,
         workspace: UnsafeMutableBufferPointer<Float>, context: ComputeContext
     ) {
-        BLAS.prepareThreads(for: context)
         guard let dy = outputGradient.baseAddress, let w = filter.baseAddress, let dx = inputGradient.baseAddress else { return }
         let plan = Conv2DLoweringPlan(g, workspaceFloats: workspace.count)
         let C = g.inputChannels, O = g.outputChannels, Cg = g.inputChannelsPerGroup, Og = g.outputChannelsPerGroup
@@ -136,7 +134,6 @@ enum Conv2DIm2col {
         accumulate: Bool,
         workspace: UnsafeMutableBufferPointer<Float>, context: ComputeContext
     ) {
-        BLAS.prepareThreads(for: context)
         guard let x = input.baseAddress, let dy = outputGradient.baseAddress, let dw = filterGradient.baseAddress else { return }
         let plan = Conv2DLoweringPlan(g, workspaceFloats: workspace.count)
         let C = g.inputChannels, O = g.outputChannels, Cg = g.inputChannelsPerGroup, Og = g.outputChannelsPerGroup

@@ -82,7 +82,6 @@ enum Conv2DWinograd {
         activation: FusedActivation, output: UnsafeMutablePointer<Float>,
         workspace: UnsafeMutableBufferPointer<Float>, extraFilterFloats: Int = 0, context: ComputeContext
     ) {
-        BLAS.prepareThreads(for: context)
         guard let ws = workspace.baseAddress else { return }
         let plan = plan(g, workspaceFloats: workspace.count, extraFilterFloats: extraFilterFloats)
         precondition(plan.workspaceCount <= workspace.count, "Winograd workspace too small")
@@ -172,7 +171,6 @@ extension Conv2DWinograd {
         filterGradient: UnsafeMutablePointer<Float>, biasGradient: UnsafeMutableBufferPointer<Float>?,
         accumulate: Bool, workspace: UnsafeMutableBufferPointer<Float>, context: ComputeContext
     ) {
-        BLAS.prepareThreads(for: context)
         guard let ws = workspace.baseAddress, let dyBase = outputGradient.baseAddress else { return }
         let plan = plan(g, workspaceFloats: workspace.count)
         precondition(plan.workspaceCount <= workspace.count, "Winograd workspace too small")

@@ -26,6 +26,9 @@ public enum Conv2DAlgorithm: String, CaseIterable, Sendable, Hashable {
         }
     }
 
+    /// `true` for algorithms that issue `cblas_sgemm` calls.
+    public var usesBLAS: Bool { self == .im2col || self == .winograd }
+
     /// What actually runs for `g`: `self`, or ``im2col`` where `self` does not apply; for
     /// ``automatic``, the algorithm the heuristic picks:
     ///
@@ -142,18 +145,21 @@ public enum Conv2DKernel {
         precondition(bias == nil || bias!.count >= g.outputChannels, "bias shorter than outputChannels")
         precondition(output.count >= g.outputCount, "output holds \(output.count) floats, expected \(g.outputCount)")
         precondition(workspaceSuffices(g, algorithm, .forward, workspace.count), "workspace of \(workspace.count) floats too small for \(algorithm)")
-        switch algorithm.effective(for: g) {
-        case .naive: Conv2DNaive.forward(g, input: input, filter: filter, bias: bias, activation: activation, output: output)
-        case .im2col: Conv2DIm2col.forward(g, input: input, filter: filter, bias: bias, activation: activation,
-                                           output: output, workspace: workspace, context: context)
-        case .winograd:
-            guard let x = input.baseAddress, let w = filter.baseAddress, let y = output.baseAddress else { return }
-            Conv2DWinograd.forward(g, input: x, filter: w, bias: bias?.baseAddress, activation: activation, output: y,
-                                   workspace: workspace, context: context)
-        case .depthwise, .automatic:
-            guard let x = input.baseAddress, let w = filter.baseAddress, let y = output.baseAddress else { return }
-            Conv2DDepthwise.forward(g, input: x, filter: w, bias: bias?.baseAddress, activation: activation, output: y,
-                                    context: context)
+        let resolved = algorithm.effective(for: g)
+        BLAS.withThreads(for: context, usesBLAS: resolved.usesBLAS) {
+            switch resolved {
+            case .naive: Conv2DNaive.forward(g, input: input, filter: filter, bias: bias, activation: activation, output: output)
+            case .im2col: Conv2DIm2col.forward(g, input: input, filter: filter, bias: bias, activation: activation,
+                                               output: output, workspace: workspace, context: context)
+            case .winograd:
+                guard let x = input.baseAddress, let w = filter.baseAddress, let y = output.baseAddress else { return }
+                Conv2DWinograd.forward(g, input: x, filter: w, bias: bias?.baseAddress, activation: activation, output: y,
+                                       workspace: workspace, context: context)
+            case .depthwise, .automatic:
+                guard let x = input.baseAddress, let w = filter.baseAddress, let y = output.baseAddress else { return }
+                Conv2DDepthwise.forward(g, input: x, filter: w, bias: bias?.baseAddress, activation: activation, output: y,
+                                        context: context)
+            }
         }
     }
 
@@ -177,16 +183,19 @@ public enum Conv2DKernel {
         precondition(filter.count >= g.filterCount, "filter holds \(filter.count) floats, expected \(g.filterCount)")
         precondition(inputGradient.count >= g.inputCount, "inputGradient holds \(inputGradient.count) floats, expected \(g.inputCount)")
         precondition(workspaceSuffices(g, algorithm, .backwardData, workspace.count), "workspace of \(workspace.count) floats too small for \(algorithm)")
-        switch algorithm.effective(for: g) {
-        case .naive: Conv2DNaive.backwardData(g, outputGradient: outputGradient, filter: filter, inputGradient: inputGradient)
-        case .im2col: Conv2DIm2col.backwardData(g, outputGradient: outputGradient, filter: filter,
-                                                inputGradient: inputGradient, workspace: workspace, context: context)
-        case .winograd:
-            guard let dy = outputGradient.baseAddress, let w = filter.baseAddress, let dx = inputGradient.baseAddress else { return }
-            Conv2DWinograd.backwardData(g, outputGradient: dy, filter: w, inputGradient: dx, workspace: workspace, context: context)
-        case .depthwise, .automatic:
-            guard let dy = outputGradient.baseAddress, let w = filter.baseAddress, let dx = inputGradient.baseAddress else { return }
-            Conv2DDepthwise.backwardData(g, outputGradient: dy, filter: w, inputGradient: dx, context: context)
+        let resolved = algorithm.effective(for: g)
+        BLAS.withThreads(for: context, usesBLAS: resolved.usesBLAS) {
+            switch resolved {
+            case .naive: Conv2DNaive.backwardData(g, outputGradient: outputGradient, filter: filter, inputGradient: inputGradient)
+            case .im2col: Conv2DIm2col.backwardData(g, outputGradient: outputGradient, filter: filter,
+                                                    inputGradient: inputGradient, workspace: workspace, context: context)
+            case .winograd:
+                guard let dy = outputGradient.baseAddress, let w = filter.baseAddress, let dx = inputGradient.baseAddress else { return }
+                Conv2DWinograd.backwardData(g, outputGradient: dy, filter: w, inputGradient: dx, workspace: workspace, context: context)
+            case .depthwise, .automatic:
+                guard let dy = outputGradient.baseAddress, let w = filter.baseAddress, let dx = inputGradient.baseAddress else { return }
+                Conv2DDepthwise.backwardData(g, outputGradient: dy, filter: w, inputGradient: dx, context: context)
+            }
         }
     }
 
@@ -215,20 +224,23 @@ public enum Conv2DKernel {
         precondition(filterGradient.count >= g.filterCount, "filterGradient holds \(filterGradient.count) floats, expected \(g.filterCount)")
         precondition(biasGradient == nil || biasGradient!.count >= g.outputChannels, "biasGradient shorter than outputChannels")
         precondition(workspaceSuffices(g, algorithm, .backwardFilter, workspace.count), "workspace of \(workspace.count) floats too small for \(algorithm)")
-        switch algorithm.effective(for: g) {
-        case .depthwise, .automatic:
-            guard let x = input.baseAddress, let dw = filterGradient.baseAddress else { return }
-            Conv2DDepthwise.backwardFilter(g, input: x, outputGradient: outputGradient, filterGradient: dw,
-                                           biasGradient: biasGradient, accumulate: accumulate, context: context)
-        case .winograd:
-            guard let x = input.baseAddress, let dw = filterGradient.baseAddress else { return }
-            Conv2DWinograd.backwardFilter(g, input: x, outputGradient: outputGradient, filterGradient: dw,
-                                          biasGradient: biasGradient, accumulate: accumulate, workspace: workspace, context: context)
-        case .naive: Conv2DNaive.backwardFilter(g, input: input, outputGradient: outputGradient,
-                                                filterGradient: filterGradient, biasGradient: biasGradient, accumulate: accumulate)
-        case .im2col: Conv2DIm2col.backwardFilter(g, input: input, outputGradient: outputGradient,
-                                                  filterGradient: filterGradient, biasGradient: biasGradient,
-                                                  accumulate: accumulate, workspace: workspace, context: context)
+        let resolved = algorithm.effective(for: g)
+        BLAS.withThreads(for: context, usesBLAS: resolved.usesBLAS) {
+            switch resolved {
+            case .depthwise, .automatic:
+                guard let x = input.baseAddress, let dw = filterGradient.baseAddress else { return }
+                Conv2DDepthwise.backwardFilter(g, input: x, outputGradient: outputGradient, filterGradient: dw,
+                                               biasGradient: biasGradient, accumulate: accumulate, context: context)
+            case .winograd:
+                guard let x = input.baseAddress, let dw = filterGradient.baseAddress else { return }
+                Conv2DWinograd.backwardFilter(g, input: x, outputGradient: outputGradient, filterGradient: dw,
+                                              biasGradient: biasGradient, accumulate: accumulate, workspace: workspace, context: context)
+            case .naive: Conv2DNaive.backwardFilter(g, input: input, outputGradient: outputGradient,
+                                                    filterGradient: filterGradient, biasGradient: biasGradient, accumulate: accumulate)
+            case .im2col: Conv2DIm2col.backwardFilter(g, input: input, outputGradient: outputGradient,
+                                                      filterGradient: filterGradient, biasGradient: biasGradient,
+                                                      accumulate: accumulate, workspace: workspace, context: context)
+            }
         }
     }
 }
