@@ -100,6 +100,18 @@ private func npyBytes(_ dict: String, data: [UInt8] = [], major: UInt8 = 1) -> [
         #expect(try NPY.read(path) == t)
     }
 
+    /// `numpy.save(f, np.arange(6, dtype='<f4').reshape(2, 3))` with NumPy 2.4.6: 152 bytes.
+    static let numpyArange: [UInt8] = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 0x01, 0x00, 0x76, 0x00] + Array("{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }".utf8)
+        + [UInt8](repeating: 0x20, count: 58) + [0x0a]
+        + [0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x80, 0x3f, 0x00, 0x00, 0x00, 0x40, 0x00, 0x00, 0x40, 0x40, 0x00, 0x00, 0x80, 0x40, 0x00, 0x00, 0xa0, 0x40]
+
+    @Test func byteIdenticalToNumPy() throws {
+        #expect(Self.numpyArange.count == 152)
+        let t = try NPY.decode(Self.numpyArange)
+        #expect(t.shape == [2, 3] && t.scalars == [0, 1, 2, 3, 4, 5])
+        #expect(NPY.encode(t) == Self.numpyArange)
+    }
+
     @Test func headerWrittenLikeNumPy() throws {
         let bytes = NPY.encode(try Tensor(shape: [3], scalars: [1, 2, 3]))
         let header = String(decoding: bytes[10..<(10 + Int(bytes[8]))], as: UTF8.self)

@@ -160,3 +160,35 @@ extension Tensor {
         do { return try Tensor(shape: shape, scalars: values) } catch { preconditionFailure("\(error)") }
     }
 }
+
+@Suite struct EmptyTensorTests {
+    /// Empty batches: element-wise layers return empty tensors; layers whose geometry needs a
+    /// batch >= 1 throw `.nonPositive`; nothing traps.
+    @Test func emptyBatches() throws {
+        let empty = Tensor.zeros([0, 3, 4, 4])
+        for layer in [ReLU(), Sigmoid(), Tanh(), try LeakyReLU()] as [any Layer] {
+            let (y, cache) = try openForwardForTest(layer, empty)
+            #expect(y.shape == empty.shape)
+            #expect(try openBackwardForTest(layer, y, cache).shape == empty.shape)
+        }
+        #expect(try Softmax()(empty).shape == empty.shape)
+        #expect(try Flatten()(empty).shape == [0, 0])
+        var rng = SeededGenerator(seed: 141)
+        let conv = try Conv2D(inputChannels: 3, outputChannels: 2, kernelSize: 3, using: &rng)
+        #expect((#expect(throws: ShapeError.self) { try conv(empty) })?.reason == .nonPositive)
+        #expect((#expect(throws: ShapeError.self) { try MaxPool2D(window: 2)(empty) })?.reason == .nonPositive)
+        let dense = try Dense(inputFeatures: 3, outputFeatures: 2, using: &rng)
+        #expect((#expect(throws: ShapeError.self) { try dense(Tensor.zeros([0, 3])) })?.reason == .nonPositive)
+        #expect((#expect(throws: ShapeError.self) { try Loss.softmaxCrossEntropy(logits: Tensor.zeros([0, 3]), labels: []) })?.reason == .nonPositive)
+    }
+
+    private func openForwardForTest<L: Layer>(_ layer: L, _ x: Tensor) throws -> (Tensor, any Sendable) {
+        let (y, c) = try layer.forward(x, context: .serial)
+        return (y, c)
+    }
+
+    private func openBackwardForTest<L: Layer>(_ layer: L, _ dy: Tensor, _ cache: any Sendable) throws -> Tensor {
+        guard let c = cache as? L.Cache else { throw ShapeError(.invalidValue, "cache type") }
+        return try layer.backward(dy, cache: c, context: .serial).inputGradient
+    }
+}
