@@ -60,14 +60,14 @@ extension Layer {
     /// - Throws: ``ShapeError`` `.mismatch` when the count or a shape differs (nothing is
     ///   changed then).
     public mutating func setParameters(_ values: [Tensor]) throws(ShapeError) {
-        let current = parameters
-        if values.count != current.count {
-            throw ShapeError(.mismatch, "layer has \(current.count) parameters, got \(values.count) tensors")
+        let shapes = parameters.map(\.shape)
+        if values.count != shapes.count {
+            throw ShapeError(.mismatch, "layer has \(shapes.count) parameters, got \(values.count) tensors")
         }
         let names = parameterNames
-        for i in current.indices where current[i].shape != values[i].shape {
+        for i in shapes.indices where shapes[i] != values[i].shape {
             let name = i < names.count ? names[i] : "#\(i)"
-            throw ShapeError(.mismatch, "parameter \(name) has shape \(current[i].shape), got \(values[i].shape)")
+            throw ShapeError(.mismatch, "parameter \(name) has shape \(shapes[i]), got \(values[i].shape)")
         }
         updateParameters { i, p in p = values[i] }
     }

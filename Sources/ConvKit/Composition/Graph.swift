@@ -93,6 +93,7 @@ public struct Graph: Layer {
         var offset = 0
         for i in operations.indices {
             guard case .layer(var l, let source) = operations[i] else { continue }
+            operations[i] = .input  // drop the graph's reference so the update mutates in place
             let count = l.parameters.count
             openUpdate(&l, offset: offset, body)
             operations[i] = .layer(l, source)

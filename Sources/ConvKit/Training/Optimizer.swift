@@ -10,17 +10,19 @@ public protocol Optimizer: Sendable {
 
 enum OptimizerCheck {
     /// Checks gradients against parameters and the optimiser state (`state` empty = first step).
-    static func validate(parameters: [Tensor], gradients: [Tensor], state: [Tensor], names: [String]) throws(ShapeError) {
-        if gradients.count != parameters.count {
-            throw ShapeError(.mismatch, "model has \(parameters.count) parameters, got \(gradients.count) gradients")
+    /// Only shapes are kept (not the tensors), so that the update that follows mutates each
+    /// parameter's storage in place instead of copying it.
+    static func validate(shapes: [Shape], gradients: [Tensor], state: [Tensor], names: [String]) throws(ShapeError) {
+        if gradients.count != shapes.count {
+            throw ShapeError(.mismatch, "model has \(shapes.count) parameters, got \(gradients.count) gradients")
         }
-        for i in parameters.indices {
+        for i in shapes.indices {
             let name = i < names.count ? names[i] : "#\(i)"
-            if gradients[i].shape != parameters[i].shape {
-                throw ShapeError(.mismatch, "gradient of \(name) has shape \(gradients[i].shape), expected \(parameters[i].shape)")
+            if gradients[i].shape != shapes[i] {
+                throw ShapeError(.mismatch, "gradient of \(name) has shape \(gradients[i].shape), expected \(shapes[i])")
             }
-            if !state.isEmpty && (state.count != parameters.count || state[i].shape != parameters[i].shape) {
-                throw ShapeError(.mismatch, "optimiser state was built for other parameters (\(name): \(parameters[i].shape))")
+            if !state.isEmpty && (state.count != shapes.count || state[i].shape != shapes[i]) {
+                throw ShapeError(.mismatch, "optimiser state was built for other parameters (\(name): \(shapes[i]))")
             }
         }
     }
@@ -44,9 +46,9 @@ public struct SGD: Optimizer {
     }
 
     public mutating func update<L: Layer>(_ model: inout L, gradients: [Tensor]) throws(ShapeError) {
-        let parameters = model.parameters
-        try OptimizerCheck.validate(parameters: parameters, gradients: gradients, state: velocities, names: model.parameterNames)
-        if velocities.isEmpty { velocities = parameters.map { Tensor.zeros($0.shape) } }
+        let shapes = model.parameters.map(\.shape)
+        try OptimizerCheck.validate(shapes: shapes, gradients: gradients, state: velocities, names: model.parameterNames)
+        if velocities.isEmpty { velocities = shapes.map { Tensor.zeros($0) } }
         let (lr, mu, wd) = (learningRate, momentum, weightDecay)
         model.updateParameters { i, parameter in
             parameter.withUnsafeMutableBufferPointer { p in
@@ -84,10 +86,10 @@ public struct Adam: Optimizer {
     }
 
     public mutating func update<L: Layer>(_ model: inout L, gradients: [Tensor]) throws(ShapeError) {
-        let parameters = model.parameters
-        try OptimizerCheck.validate(parameters: parameters, gradients: gradients, state: firstMoments, names: model.parameterNames)
+        let shapes = model.parameters.map(\.shape)
+        try OptimizerCheck.validate(shapes: shapes, gradients: gradients, state: firstMoments, names: model.parameterNames)
         if firstMoments.isEmpty {
-            firstMoments = parameters.map { Tensor.zeros($0.shape) }
+            firstMoments = shapes.map { Tensor.zeros($0) }
             secondMoments = firstMoments
         }
         step += 1
