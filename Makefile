@@ -3,6 +3,7 @@
 #   make test     run the test suite (release build)
 #   make demo     train LeNet-5 on the bundled MNIST subset
 #   make compare  ConvKit beside ONNX Runtime / PyTorch on the same suite
+#   make check    the test suite under AddressSanitizer and ThreadSanitizer
 #   make deps     install the system packages (Debian/Ubuntu, as root)
 SWIFT   ?= swift
 CONFIG  ?= release
@@ -16,7 +17,7 @@ TEST_ENV = OPENBLAS_CORETYPE=$${OPENBLAS_CORETYPE:-Haswell} OPENBLAS_L2_SIZE=$${
 
 APT_PACKAGES = libopenblas-dev liblapacke-dev pkg-config
 
-.PHONY: all deps check-blas build test bench bench-quick demo compare clean
+.PHONY: all deps check-blas build test check check-asan check-tsan bench bench-quick demo compare clean
 
 all: build
 
@@ -43,6 +44,18 @@ build: deps
 
 test: deps
 	$(TEST_ENV) $(SWIFT) test -c $(CONFIG) $(SWIFTFLAGS)
+
+# The test suite under AddressSanitizer (+ LeakSanitizer) and ThreadSanitizer, each in its own
+# build folder. Zero reports expected; suppressions are justified in Tests/Sanitizers/lsan.supp.
+check: check-asan check-tsan
+
+check-asan: deps
+	$(TEST_ENV) ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS=suppressions=$(CURDIR)/Tests/Sanitizers/lsan.supp \
+	  $(SWIFT) test -c release --sanitize=address --scratch-path .build-asan $(SWIFTFLAGS)
+
+check-tsan: deps
+	$(TEST_ENV) TSAN_OPTIONS=halt_on_error=1 \
+	  $(SWIFT) test -c release --sanitize=thread --scratch-path .build-tsan $(SWIFTFLAGS)
 
 bench: deps
 	$(SWIFT) build -c release --product convkit-bench $(SWIFTFLAGS)

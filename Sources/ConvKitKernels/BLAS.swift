@@ -83,7 +83,8 @@ public enum BLAS {
         if !usesBLAS { return try body() }
         gate.enter(threads: Int32(min(max(context.threads, 1), 1024)))
         defer { gate.leave() }
-        return try body()
+        // GEMMs run on the caller's thread: flush subnormals there too (restored on return).
+        return try DenormalMode.run(flushing: context.flushesDenormals, body)
     }
 
     /// Sets OpenBLAS to `context.threads` threads when no ConvKit call is running GEMMs.

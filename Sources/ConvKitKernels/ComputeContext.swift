@@ -18,18 +18,24 @@ public struct ComputeContext: Sendable, Hashable, CustomStringConvertible {
     /// Splitting has a cost (~1 µs per chunk with Dispatch), so tiny loops stay serial.
     public let minimumElementsPerThread: Int
 
+    /// Whether kernels flush subnormal floats to zero while they run (see ``DenormalMode``);
+    /// the caller's floating-point state is restored afterwards either way.
+    public let flushesDenormals: Bool
+
     /// Everything on the caller's thread; OpenBLAS limited to one thread.
     public static let serial = ComputeContext(uncheckedThreads: 1)
 
     /// A context allowing `threads` threads; `threads` is clamped to `1...256`.
-    public init(threads: Int, minimumElementsPerThread: Int = 1 << 15) {
+    public init(threads: Int, minimumElementsPerThread: Int = 1 << 15, flushesDenormals: Bool = true) {
         self.threads = min(max(threads, 1), 256)
         self.minimumElementsPerThread = max(1, minimumElementsPerThread)
+        self.flushesDenormals = flushesDenormals
     }
 
     init(uncheckedThreads: Int) {
         self.threads = uncheckedThreads
         self.minimumElementsPerThread = 1 << 15
+        self.flushesDenormals = true
     }
 
     /// The number of online processors.
@@ -86,6 +92,8 @@ public struct SharedBuffer<Element>: @unchecked Sendable {
 /// - Ranges are disjoint and cover `0..<count` exactly once; the split depends only on `count`,
 ///   `grain` and the context, so results do not depend on scheduling.
 /// - Never call a threaded BLAS routine inside `body` (threading never nests).
+/// - Each range runs with subnormals flushed to zero when `context.flushesDenormals` (the
+///   thread's floating-point state is restored afterwards).
 @inlinable
 public func parallelFor(
     _ count: Int, grain: Int = 1, elementsPerIndex: Int = 1, context: ComputeContext,
@@ -95,13 +103,14 @@ public func parallelFor(
     let minPerChunkFromWork = max(1, context.minimumElementsPerThread / max(1, elementsPerIndex))
     let minChunk = max(grain, minPerChunkFromWork)
     let chunks = min(context.threads, max(1, count / minChunk))
+    let flush = context.flushesDenormals
     if chunks <= 1 {
-        body(0..<count)
+        DenormalMode.run(flushing: flush) { body(0..<count) }
         return
     }
     DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
         let lower = chunk * count / chunks
         let upper = (chunk + 1) * count / chunks
-        body(lower..<upper)
+        DenormalMode.run(flushing: flush) { body(lower..<upper) }
     }
 }

@@ -291,3 +291,43 @@ func avgPoolBackward(_ g: Pool2DGeometry, _ algorithm: PoolingAlgorithm, countPa
         }
     }
 }
+
+/// Index-free max pooling for inference: bit-identical to the training forward's maxima.
+@Suite struct MaxPoolingInferenceTests {
+    static func inference(_ g: Pool2DGeometry, _ algorithm: PoolingAlgorithm, _ input: [Float],
+                          context: ComputeContext = .serial) -> [Float] {
+        var output = [Float].poisoned(count: g.outputCount)
+        input.withUnsafeBufferPointer { x in
+            output.withUnsafeMutableBufferPointer { y in
+                MaxPool2DKernel.inference(g, algorithm: algorithm, input: x, output: y, context: context)
+            }
+        }
+        return output
+    }
+
+    @Test(arguments: poolCases)
+    func matchesTrainingForward(_ shape: PoolCase) throws {
+        let g = try shape.geometry()
+        let input = [Float].random(count: g.inputCount, seed: shape.seed, in: -4, 4)
+        let (expected, _) = maxPoolForward(g, .naive, input)
+        for algorithm in PoolingAlgorithm.allCases {
+            for context in testContexts {
+                let y = Self.inference(g, algorithm, input, context: context)
+                #expect(firstDifference(y, expected) == nil, "\(algorithm) \(context) seed \(shape.seed): \(firstDifference(y, expected) ?? "")")
+            }
+        }
+    }
+
+    /// Ties (values from {0, 1, 2}) and NaN/∞ planes (scalar rule) also match.
+    @Test(arguments: poolCases)
+    func tiesAndNaN(_ shape: PoolCase) throws {
+        let g = try shape.geometry()
+        var input = [Float].random(count: g.inputCount, seed: shape.seed, in: 0, 3).map { $0.rounded(.down) }
+        let (tiesExpected, _) = maxPoolForward(g, .naive, input)
+        #expect(firstDifference(Self.inference(g, .simd, input), tiesExpected) == nil)
+        input[input.count / 2] = .nan
+        input[0] = .infinity
+        let (nanExpected, _) = maxPoolForward(g, .naive, input)
+        #expect(firstDifference(Self.inference(g, .simd, input), nanExpected) == nil)
+    }
+}
