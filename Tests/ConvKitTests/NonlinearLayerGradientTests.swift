@@ -73,6 +73,12 @@ import _ConvKitTestSupport
                 .run(layer, input: Self.distinct([2, 2, 9, 7], seed: 112), seed: 113)
             #expect(failures.isEmpty, "window \(window) stride \(stride) padding \(padding): \(failures.prefix(5))")
         }
+        // Inference (no indices) gives the training forward's maxima bit for bit.
+        for (window, stride, padding) in [(2, 2, 0), (3, 2, 1)] {
+            let layer = try MaxPool2D(window: window, stride: stride, padding: padding, algorithm: algorithm)
+            let x = randomTensor([2, 3, 11, 9], seed: 116)
+            #expect(try layer(x) == layer.forward(x, context: .serial).output)
+        }
         let y = try MaxPool2D(window: 2, algorithm: algorithm)(try Tensor(shape: [1, 1, 2, 4], scalars: [1, 5, 2, 0, 3, 4, 8, 7]))
         #expect(y.scalars == [5, 8])
     }

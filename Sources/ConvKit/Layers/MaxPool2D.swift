@@ -59,6 +59,20 @@ public struct MaxPool2D: Layer {
         return (Tensor(uncheckedShape: shape, scalars: y), Cache(geometry: g, indices: indices))
     }
 
+    /// Inference without indices (``MaxPool2DKernel/inference(_:algorithm:input:output:context:)``):
+    /// the same maxima as ``forward(_:context:)``, bit for bit.
+    public func callAsFunction(_ input: Tensor, context: ComputeContext) throws(ShapeError) -> Tensor {
+        let g = try geometry(for: input.shape)
+        var y = scratch(g.outputCount)
+        input.withUnsafeBufferPointer { x in
+            y.withUnsafeMutableBufferPointer { yp in
+                MaxPool2DKernel.inference(g, algorithm: algorithm, input: x, output: yp, context: context)
+            }
+        }
+        let shape = Shape(uncheckedDimensions: [g.batch, g.channels, g.outputHeight, g.outputWidth], count: g.outputCount)
+        return Tensor(uncheckedShape: shape, scalars: y)
+    }
+
     public func backward(_ outputGradient: Tensor, cache: Cache, context: ComputeContext)
         throws(ShapeError) -> (inputGradient: Tensor, parameterGradients: [Tensor]) {
         let g = cache.geometry
