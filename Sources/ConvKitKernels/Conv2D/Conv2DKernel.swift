@@ -11,6 +11,9 @@ public enum Conv2DAlgorithm: String, CaseIterable, Sendable, Hashable {
     /// Applies to 3×3, stride-1, undilated, ungrouped convolutions with equal padding ≤ 2; other
     /// shapes run ``im2col`` instead (same results up to rounding).
     case winograd
+    /// im2col with Dispatch over images and single-threaded GEMMs (``Conv2DImageParallel``): the
+    /// alternative to one threaded GEMM per chunk, kept so the benchmark can compare the two.
+    case im2colImageParallel
     /// Direct SIMD loops for depthwise-style convolutions, where each output channel reads one
     /// input channel (`inputChannels / groups == 1`); other shapes run ``im2col`` instead.
     case depthwise
@@ -20,14 +23,21 @@ public enum Conv2DAlgorithm: String, CaseIterable, Sendable, Hashable {
     /// `true` when the algorithm runs as itself on `g` (rather than falling back to ``im2col``).
     public func supports(_ g: Conv2DGeometry) -> Bool {
         switch self {
-        case .naive, .im2col, .automatic: return true
+        case .naive, .im2col, .im2colImageParallel, .automatic: return true
         case .winograd: return Conv2DWinograd.supports(g)
         case .depthwise: return Conv2DDepthwise.supports(g)
         }
     }
 
     /// `true` for algorithms that issue `cblas_sgemm` calls.
-    public var usesBLAS: Bool { self == .im2col || self == .winograd }
+    public var usesBLAS: Bool { self == .im2col || self == .winograd || self == .im2colImageParallel }
+
+    /// The thread count OpenBLAS gets during a call: `context`'s, except for
+    /// ``im2colImageParallel``, whose workers each call a single-threaded GEMM.
+    func blasContext(_ context: ComputeContext) -> ComputeContext {
+        self == .im2colImageParallel
+            ? ComputeContext(threads: 1, flushesDenormals: context.flushesDenormals) : context
+    }
 
     /// What actually runs for `g`: `self`, or ``im2col`` where `self` does not apply; for
     /// ``automatic``, the algorithm the heuristic picks:
@@ -83,6 +93,7 @@ public enum Conv2DKernel {
         case .naive: return 0
         case .im2col: return Conv2DLoweringPlan(g, capBytes: capBytes).workspaceCount
         case .winograd: return Conv2DWinograd.workspaceCount(g, direction: direction, capBytes: capBytes)
+        case .im2colImageParallel: return Conv2DImageParallel.workspaceCount(g, direction: direction, capBytes: capBytes)
         case .depthwise, .automatic: return 0
         }
     }
@@ -100,6 +111,7 @@ public enum Conv2DKernel {
                     .workspaceCount <= workspace
             }
             return Conv2DWinograd.plan(g, workspaceFloats: workspace).workspaceCount <= workspace
+        case .im2colImageParallel: return workspace >= Conv2DImageParallel.perWorker(g, direction: direction)
         case .depthwise, .automatic: return true
         }
     }
@@ -115,6 +127,13 @@ public enum Conv2DKernel {
         case .naive: return []
         case .im2col: return Conv2DIm2col.gemmCalls(g, plan: Conv2DLoweringPlan(g, workspaceFloats: floats), direction: direction)
         case .winograd: return Conv2DWinograd.gemmCalls(g, direction: direction, workspaceFloats: floats)
+        case .im2colImageParallel:
+            let K = g.columnRows, P = g.outputPlane, Og = g.outputChannelsPerGroup, count = g.batch * g.groups
+            switch direction {
+            case .forward: return [GEMMCall(transA: false, transB: false, m: Og, n: P, k: K, count: count)]
+            case .backwardData: return [GEMMCall(transA: true, transB: false, m: K, n: P, k: Og, count: count)]
+            case .backwardFilter: return [GEMMCall(transA: false, transB: true, m: Og, n: K, k: P, count: count)]
+            }
         case .depthwise, .automatic: return []
         }
     }
@@ -146,7 +165,7 @@ public enum Conv2DKernel {
         precondition(output.count >= g.outputCount, "output holds \(output.count) floats, expected \(g.outputCount)")
         precondition(workspaceSuffices(g, algorithm, .forward, workspace.count), "workspace of \(workspace.count) floats too small for \(algorithm)")
         let resolved = algorithm.effective(for: g)
-        BLAS.withThreads(for: context, usesBLAS: resolved.usesBLAS) {
+        BLAS.withThreads(for: resolved.blasContext(context), usesBLAS: resolved.usesBLAS) {
             switch resolved {
             case .naive: Conv2DNaive.forward(g, input: input, filter: filter, bias: bias, activation: activation, output: output)
             case .im2col: Conv2DIm2col.forward(g, input: input, filter: filter, bias: bias, activation: activation,
@@ -155,6 +174,10 @@ public enum Conv2DKernel {
                 guard let x = input.baseAddress, let w = filter.baseAddress, let y = output.baseAddress else { return }
                 Conv2DWinograd.forward(g, input: x, filter: w, bias: bias?.baseAddress, activation: activation, output: y,
                                        workspace: workspace, context: context)
+            case .im2colImageParallel:
+                guard let x = input.baseAddress, let w = filter.baseAddress, let y = output.baseAddress else { return }
+                Conv2DImageParallel.forward(g, input: x, filter: w, bias: bias?.baseAddress, activation: activation, output: y,
+                                            workspace: workspace, context: context)
             case .depthwise, .automatic:
                 guard let x = input.baseAddress, let w = filter.baseAddress, let y = output.baseAddress else { return }
                 Conv2DDepthwise.forward(g, input: x, filter: w, bias: bias?.baseAddress, activation: activation, output: y,
@@ -184,7 +207,7 @@ public enum Conv2DKernel {
         precondition(inputGradient.count >= g.inputCount, "inputGradient holds \(inputGradient.count) floats, expected \(g.inputCount)")
         precondition(workspaceSuffices(g, algorithm, .backwardData, workspace.count), "workspace of \(workspace.count) floats too small for \(algorithm)")
         let resolved = algorithm.effective(for: g)
-        BLAS.withThreads(for: context, usesBLAS: resolved.usesBLAS) {
+        BLAS.withThreads(for: resolved.blasContext(context), usesBLAS: resolved.usesBLAS) {
             switch resolved {
             case .naive: Conv2DNaive.backwardData(g, outputGradient: outputGradient, filter: filter, inputGradient: inputGradient)
             case .im2col: Conv2DIm2col.backwardData(g, outputGradient: outputGradient, filter: filter,
@@ -192,6 +215,10 @@ public enum Conv2DKernel {
             case .winograd:
                 guard let dy = outputGradient.baseAddress, let w = filter.baseAddress, let dx = inputGradient.baseAddress else { return }
                 Conv2DWinograd.backwardData(g, outputGradient: dy, filter: w, inputGradient: dx, workspace: workspace, context: context)
+            case .im2colImageParallel:
+                guard let dy = outputGradient.baseAddress, let w = filter.baseAddress, let dx = inputGradient.baseAddress else { return }
+                Conv2DImageParallel.backwardData(g, outputGradient: dy, filter: w, inputGradient: dx, workspace: workspace,
+                                                 context: context)
             case .depthwise, .automatic:
                 guard let dy = outputGradient.baseAddress, let w = filter.baseAddress, let dx = inputGradient.baseAddress else { return }
                 Conv2DDepthwise.backwardData(g, outputGradient: dy, filter: w, inputGradient: dx, context: context)
@@ -225,8 +252,13 @@ public enum Conv2DKernel {
         precondition(biasGradient == nil || biasGradient!.count >= g.outputChannels, "biasGradient shorter than outputChannels")
         precondition(workspaceSuffices(g, algorithm, .backwardFilter, workspace.count), "workspace of \(workspace.count) floats too small for \(algorithm)")
         let resolved = algorithm.effective(for: g)
-        BLAS.withThreads(for: context, usesBLAS: resolved.usesBLAS) {
+        BLAS.withThreads(for: resolved.blasContext(context), usesBLAS: resolved.usesBLAS) {
             switch resolved {
+            case .im2colImageParallel:
+                guard let x = input.baseAddress, let dw = filterGradient.baseAddress else { return }
+                Conv2DImageParallel.backwardFilter(g, input: x, outputGradient: outputGradient, filterGradient: dw,
+                                                   biasGradient: biasGradient, accumulate: accumulate, workspace: workspace,
+                                                   context: context)
             case .depthwise, .automatic:
                 guard let x = input.baseAddress, let dw = filterGradient.baseAddress else { return }
                 Conv2DDepthwise.backwardFilter(g, input: x, outputGradient: outputGradient, filterGradient: dw,

@@ -1,0 +1,123 @@
+import ConvKitKernels
+
+/// A run of identical `sgemm` calls, as one algorithm issues them in one kernel call.
+///
+/// Strides say which operand moves from call to call (0 = the same memory every call), so the
+/// bare calls touch memory like the kernel does: e.g. im2col forward reuses one column buffer
+/// (B) and the filter (A) but writes a new output plane (C) per image.
+struct GemmCall: Sendable {
+    var transA = false, transB = false
+    var m: Int, n: Int, k: Int
+    var count: Int
+    var aStride = 0, bStride = 0, cStride = 0
+    /// beta of the first call and of the following ones (backwardFilter accumulates over images).
+    var firstBeta: Float = 0, laterBeta: Float = 0
+
+    var flops: Double { 2 * Double(m) * Double(n) * Double(k) * Double(count) }
+    var description: String {
+        "\(count) x sgemm(\(transA ? "T" : "N")\(transB ? "T" : "N") m=\(m) n=\(n) k=\(k))"
+    }
+}
+
+/// The BLAS ceiling of an algorithm: the same GEMM calls without anything else.
+struct GemmPlan: Sendable {
+    var calls: [GemmCall]
+    var flops: Double { calls.reduce(0) { $0 + $1.flops } }
+    var description: String { calls.map(\.description).joined(separator: " + ") }
+
+    /// The GEMMs one call of a convolution algorithm issues, as the kernel reports them
+    /// (``Conv2DKernel/gemmCalls(_:algorithm:direction:workspaceCount:)``), with the operand that
+    /// walks through the tensors marked as moving. im2col: the output chunk (forward), the
+    /// output-gradient chunk (backwardData, backwardFilter), and the input itself for pointwise
+    /// convolutions; the filter and the column workspace stay put. Winograd: see below.
+    /// `nil` when the algorithm issues no GEMM.
+    static func conv(_ g: Conv2DGeometry, _ direction: Conv2DDirection, _ algorithm: Conv2DAlgorithm,
+                     workspaceCount: Int) -> GemmPlan? {
+        let calls = Conv2DKernel.gemmCalls(g, algorithm: algorithm, direction: direction, workspaceCount: workspaceCount)
+        if calls.isEmpty { return nil }
+        let pointwise = g.isPointwise
+        return GemmPlan(calls: calls.map { c in
+            var call = GemmCall(transA: c.transA, transB: c.transB, m: c.m, n: c.n, k: c.k, count: c.count)
+            if algorithm == .winograd {
+                // 16 GEMMs per chunk, each on its own transformed tile matrices; the transformed
+                // filter (A) is shared by forward/backwardData, the filter gradient (C) accumulated.
+                switch direction {
+                case .forward, .backwardData:
+                    call.bStride = c.k * c.n
+                    call.cStride = c.m * c.n
+                case .backwardFilter:
+                    call.aStride = c.m * c.k
+                    call.bStride = c.k * c.n
+                    call.laterBeta = 1
+                }
+                return call
+            }
+            switch direction {
+            case .forward:
+                call.cStride = c.m * c.n
+                if pointwise { call.bStride = c.k * c.n }
+            case .backwardData:
+                call.bStride = c.k * c.n
+                if pointwise { call.cStride = c.m * c.n }
+            case .backwardFilter:
+                call.aStride = c.m * c.k
+                if pointwise { call.bStride = c.k * c.n }
+                call.laterBeta = 1
+            }
+            return call
+        })
+    }
+
+    /// The GEMM-based dense kernel (`DenseKernel`, algorithm `gemm`): one call per direction.
+    static func dense(_ g: DenseGeometry, _ direction: DenseDirection) -> GemmPlan {
+        let N = g.batch, I = g.inputFeatures, O = g.outputFeatures
+        switch direction {
+        case .forward: return GemmPlan(calls: [GemmCall(transB: true, m: N, n: O, k: I, count: 1)])
+        case .backwardData: return GemmPlan(calls: [GemmCall(m: N, n: I, k: O, count: 1)])
+        case .backwardWeights: return GemmPlan(calls: [GemmCall(transA: true, m: O, n: I, k: N, count: 1)])
+        }
+    }
+}
+
+/// Operands for a ``GemmPlan`` (allocated once, outside the timed region) and the timed body.
+final class GemmBench {
+    private struct Operands {
+        let call: GemmCall
+        let a: FloatBuffer, b: FloatBuffer, c: FloatBuffer
+    }
+    private let operands: [Operands]
+
+    init(_ plan: GemmPlan) {
+        operands = plan.calls.enumerated().map { index, call in
+            func size(_ rows: Int, _ cols: Int, _ stride: Int) -> Int {
+                stride > 0 ? stride * (call.count - 1) + rows * cols : rows * cols
+            }
+            let seed = UInt64(100 + 3 * index)
+            return Operands(call: call,
+                            a: FloatBuffer(random: size(call.m, call.k, call.aStride), seed: seed),
+                            b: FloatBuffer(random: size(call.k, call.n, call.bStride), seed: seed + 1),
+                            c: FloatBuffer(count: size(call.m, call.n, call.cStride)))
+        }
+    }
+
+    /// Issues every call of the plan once, with `context.threads` OpenBLAS threads (through the
+    /// same thread gate as the kernels, `BLAS.withThreads`).
+    func run(_ context: ComputeContext) {
+        BLAS.withThreads(for: context) { issue() }
+    }
+
+    private func issue() {
+        for op in operands {
+            let call = op.call
+            guard let a = op.a.read.baseAddress, let b = op.b.read.baseAddress,
+                  let c = op.c.mutable.baseAddress else { continue }
+            for i in 0..<call.count {
+                BLAS.sgemm(transA: call.transA, transB: call.transB, m: call.m, n: call.n, k: call.k,
+                           a: a + i * call.aStride, lda: call.transA ? call.m : call.k,
+                           b: b + i * call.bStride, ldb: call.transB ? call.k : call.n,
+                           beta: i == 0 ? call.firstBeta : call.laterBeta,
+                           c: c + i * call.cStride, ldc: call.n)
+            }
+        }
+    }
+}

@@ -1,0 +1,85 @@
+import Foundation
+
+extension Report {
+    /// The machine block, the compute table (conv, dense), the memory-bound table (when present)
+    /// and the footnotes, as GitHub Markdown.
+    func markdown() -> String {
+        var out = ["# ConvKit benchmark", "", "## Machine", ""]
+        out += machine.markdownLines
+        let compute = results.filter { $0.flops != nil }
+        if !compute.isEmpty {
+            out += ["", "## Compute-bound kernels (conv2d, dense)", "",
+                    "| layer | shape | direction | algorithm | threads | median ms | min ms | GFLOP/s | x naive | of BLAS | workspace |",
+                    "|---|---|---|---|--:|--:|--:|--:|--:|--:|--:|"]
+            for r in compute {
+                let algorithm = r.timedBatch == r.batch
+                    ? r.algorithm + (r.chosenByAutomatic == true ? " (auto)" : "") : "\(r.algorithm) *"
+                out.append("| \(r.name) | \(r.shape) | \(r.direction) | \(algorithm) | \(r.threads) | "
+                    + "\(Format.ms(r.medianMs)) | \(Format.ms(r.minMs)) | \(Format.number(r.gflops)) | "
+                    + "\(Format.ratio(r.speedupVsNaive)) | \(Format.percent(r.fractionOfBLAS)) | \(Format.bytes(r.workspaceBytes)) |"
+                    + (r.verified == false ? " **MISMATCH**" : ""))
+            }
+        }
+        let memory = results.filter { $0.bytes != nil }
+        if !memory.isEmpty {
+            out += ["", "## Memory-bound kernels", "",
+                    "| layer | shape | direction | algorithm | threads | median ms | min ms | GB/s | x naive | of copy | copy GB/s |",
+                    "|---|---|---|---|--:|--:|--:|--:|--:|--:|--:|"]
+            for r in memory {
+                let copyGBps = r.copyMs.flatMap { ms in r.bytes.map { $0 / (ms * 1e-3) / 1e9 } }
+                out.append("| \(r.name) | \(r.shape) | \(r.direction) | \(r.algorithm) | \(r.threads) | "
+                    + "\(Format.ms(r.medianMs)) | \(Format.ms(r.minMs)) | \(Format.number(r.gbps)) | "
+                    + "\(Format.ratio(r.speedupVsNaive)) | \(Format.percent(r.fractionOfCopy)) | \(Format.number(copyGBps)) |"
+                    + (r.verified == false ? " **MISMATCH**" : ""))
+            }
+        }
+        out += ["", "Notes:",
+                "- GFLOP/s = 2·N·K·OH·OW·C·R·S / median time (the same count for every conv direction; dense 2·N·in·out).",
+                "- `*` naive rows are single-threaded and timed on \(machine.naiveBatch) image(s); their times are scaled to the full batch (x batch / \(machine.naiveBatch)). `x naive` compares with that scaled time.",
+                "- `(auto)`: the algorithm `Conv2DAlgorithm.automatic` picks for the shape.",
+                "- `of BLAS` = median time of the bare `sgemm` calls the algorithm issues (same shapes, transposes and count, same threads, same run) / the algorithm's median time.",
+                "- GB/s = bytes read + written / median time; `of copy` = time to copy the same bytes (`update(from:)`) / the kernel's time.",
+                "- Every fast result was checked against the naive reference before it was timed (tolerance 2·k·ε·Σ|a·b| per element).",
+                "- Median and min over \(machine.repeats) samples of >= \(machine.minTimeSeconds) s each. The machine may be shared: compare rows of one run, not across runs."]
+        if !failures.isEmpty {
+            out += ["", "## Mismatches", ""] + failures.map { "- \($0)" }
+        }
+        return out.joined(separator: "\n") + "\n"
+    }
+}
+
+/// Number formatting for tables and charts.
+enum Format {
+    static func ms(_ value: Double) -> String { significant(value) }
+
+    static func number(_ value: Double?) -> String {
+        guard let value, value.isFinite else { return "–" }
+        return significant(value)
+    }
+
+    static func ratio(_ value: Double?) -> String {
+        guard let value, value.isFinite else { return "–" }
+        return significant(value) + "x"
+    }
+
+    static func percent(_ value: Double?) -> String {
+        guard let value, value.isFinite else { return "–" }
+        return String(format: "%.0f%%", value * 100)
+    }
+
+    static func bytes(_ value: Int) -> String {
+        if value == 0 { return "0" }
+        if value >= 1 << 20 { return String(format: "%.1f MiB", Double(value) / Double(1 << 20)) }
+        return String(format: "%.1f KiB", Double(value) / 1024)
+    }
+
+    /// Three significant digits, no exponent for ordinary magnitudes.
+    static func significant(_ value: Double) -> String {
+        let magnitude = abs(value)
+        if magnitude >= 100 { return String(format: "%.0f", value) }
+        if magnitude >= 10 { return String(format: "%.1f", value) }
+        if magnitude >= 1 { return String(format: "%.2f", value) }
+        if magnitude >= 0.001 || magnitude == 0 { return String(format: "%.3g", value) }
+        return String(format: "%.2e", value)
+    }
+}

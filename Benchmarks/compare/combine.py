@@ -1,0 +1,225 @@
+"""Merge convkit-bench's JSON with the peers' JSON lines into one Markdown table and one SVG chart.
+
+Usage: python combine.py --convkit convkit.json --peers a.jsonl [b.jsonl ...] --markdown out.md --svg out.svg
+       [--json combined.json] [--note "text"]
+
+Each row of the table is one layer x direction x thread count: ConvKit's fastest verified algorithm,
+every peer variant's median time (GFLOP/s or GB/s in parentheses) and the ratio
+fastest peer time / ConvKit time (> 1: ConvKit is faster; < 1: the peer is).
+"""
+import argparse, html, json, math
+
+PEER_LABEL = {("torch", "nchw"): "torch NCHW", ("torch", "channels_last"): "torch CL",
+              ("torch", "plain"): "torch", ("onnxruntime", "all"): "ORT all", ("onnxruntime", "basic"): "ORT basic"}
+SHORT = {"forward": "fwd", "backwardData": "bwd data", "backwardFilter": "bwd filter",
+         "backwardWeights": "bwd weights", "backward": "bwd", "inference": "infer"}
+
+
+def label(peer, variant):
+    return PEER_LABEL.get((peer, variant), f"{peer} {variant}")
+
+
+def fmt(x):
+    if x is None or not math.isfinite(x):
+        return "–"
+    a = abs(x)
+    return f"{x:.0f}" if a >= 100 else f"{x:.1f}" if a >= 10 else f"{x:.2f}" if a >= 1 else f"{x:.3g}"
+
+
+def load(args):
+    ck = json.load(open(args.convkit))
+    peers, meta = [], []
+    for path in args.peers:
+        for line in open(path):
+            line = line.strip()
+            if not line:
+                continue
+            d = json.loads(line)
+            (meta if d.get("meta") else peers).append(d)
+    return ck, peers, meta
+
+
+def build_rows(ck, peers):
+    """One dict per (name, direction, threads) present in ConvKit's fast results."""
+    columns = []
+    for p in peers:
+        key = label(p["peer"], p["variant"])
+        if key not in columns:
+            columns.append(key)
+    rows = []
+    fast = [r for r in ck["results"] if r.get("verified") is not None]
+    naive = {(r["name"], r["direction"]): r for r in ck["results"] if r.get("verified") is None}
+    keys = []
+    for r in fast:
+        k = (r["name"], r["direction"], r["threads"])
+        if k not in keys:
+            keys.append(k)
+    for name, direction, threads in keys:
+        mine = [r for r in fast if (r["name"], r["direction"], r["threads"]) == (name, direction, threads)]
+        best = min(mine, key=lambda r: r["median_ms"])
+        cells = {}
+        for p in peers:
+            if (p["name"], p["direction"], p["threads"]) == (name, direction, threads):
+                cells[label(p["peer"], p["variant"])] = p
+        fastest = min(cells.values(), key=lambda p: p["median_ms"]) if cells else None
+        rows.append(dict(name=name, direction=direction, threads=threads, convkit=best, all_convkit=mine,
+                         naive=naive.get((name, direction)), peers=cells, fastest=fastest,
+                         ratio=fastest["median_ms"] / best["median_ms"] if fastest else None))
+    return columns, rows
+
+
+def rate(r):
+    """'ms (GFLOP/s)' or 'ms (GB/s)'."""
+    if r is None:
+        return "–"
+    extra = r.get("gflops") if r.get("gflops") is not None else r.get("gbps")
+    unit = "" if r.get("gflops") is not None else " GB/s"
+    return f"{fmt(r['median_ms'])} ({fmt(extra)}{unit})" if extra is not None else fmt(r["median_ms"])
+
+
+def markdown(ck, meta, columns, rows, note):
+    m = ck["machine"]
+    out = ["# ConvKit beside its peers", "",
+           f"- CPU: {m['cpu_model']}, {m['cores']} cores; threads {', '.join(map(str, m['threads']))}; "
+           f"date {m['date']}; load average {', '.join(str(x) for x in m['load_average'])}"
+           + (" (noisy)" if m.get("noisy") else ""),
+           f"- ConvKit: OpenBLAS core `{m['blas_core']}` (`{m['blas_configuration']}`), "
+           f"OPENBLAS_CORETYPE={m.get('OPENBLAS_CORETYPE') or 'unset'}, OPENBLAS_L2_SIZE={m.get('OPENBLAS_L2_SIZE') or 'unset'}, "
+           f"{m['swift_compiler']} {m['build_configuration']}"]
+    for d in meta:
+        info = ", ".join(f"{k}={v}" for k, v in d.items() if k not in ("meta", "peer", "threads"))
+        line = f"- {d['peer']} ({d.get('threads')} threads): {info}"
+        if line not in out:
+            out.append(line)
+    if note:
+        out.append(f"- {note}")
+    out += ["", "Cells: median ms per call (GFLOP/s, or GB/s for memory-bound rows). `ratio` = fastest peer time / "
+            "ConvKit time: above 1 ConvKit is faster, below 1 the peer is. ConvKit = its fastest verified algorithm "
+            "(named); `of BLAS` = ConvKit's time share of the bare sgemm calls it issues (memory-bound rows: copy time "
+            "of the same bytes / ConvKit time). GB/s use ConvKit's byte counts on every side.", ""]
+    head = ["layer", "direction", "threads", "ConvKit", "of BLAS"] + columns + ["fastest peer", "ratio"]
+    out.append("| " + " | ".join(head) + " |")
+    out.append("|" + "---|" * 3 + "--:|" * (len(head) - 3))
+    for r in rows:
+        c = r["convkit"]
+        cells = [r["name"], SHORT.get(r["direction"], r["direction"]), str(r["threads"]),
+                 f"{rate(c)} {c['algorithm']}",
+                 f"{c['fraction_of_blas'] * 100:.0f}%" if c.get("fraction_of_blas") is not None
+                 else f"{c['fraction_of_copy'] * 100:.0f}% of copy" if c.get("fraction_of_copy") is not None else "–"]
+        cells += [rate(r["peers"].get(col)) for col in columns]
+        cells += [label(r["fastest"]["peer"], r["fastest"]["variant"]) if r["fastest"] else "–",
+                  (fmt(r["ratio"]) + "x") if r["ratio"] is not None else "–"]
+        out.append("| " + " | ".join(cells) + " |")
+    return "\n".join(out) + "\n"
+
+
+PALETTE = ["#8c8c8c", "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22"]
+
+
+def panel(title, groups, series, y0, log, ref=None, colors=None):
+    """Grouped bars; series = [(name, [value or None per group])]; colors: name -> colour (default: palette
+    order). Returns (svg text, width, height)."""
+    colors = colors or {}
+    color = lambda i, name: colors.get(name, PALETTE[i % len(PALETTE)])
+    left, top, ph, bottom, bw = 70, 56, 260, 110, 7
+    gw = max(26, len(series) * bw + 10)
+    width = left + len(groups) * gw + 20
+    vals = [v for _, vs in series for v in vs if v is not None and v > 0 and math.isfinite(v)] or [1]
+    pt, pb = y0 + top, y0 + top + ph
+    if log:
+        lo = 10 ** math.floor(math.log10(min(vals))); hi = max(lo * 10, 10 ** math.ceil(math.log10(max(vals))))
+        ticks, t = [], lo
+        while t <= hi * 1.0001:
+            ticks.append(t); t *= 10
+        ypos = lambda v: pb - (math.log10(max(v, lo)) - math.log10(lo)) / (math.log10(hi) - math.log10(lo)) * ph
+    else:
+        mx = max(max(vals), ref or 0) * 1.05
+        raw = mx / 5; mag = 10 ** math.floor(math.log10(raw)); step = next(s * mag for s in (1, 2, 5, 10) if s * mag >= raw)
+        hi = math.ceil(mx / step) * step
+        ticks = [i * step for i in range(int(round(hi / step)) + 1)]
+        ypos = lambda v: pb - v / hi * ph
+    right = left + len(groups) * gw
+    o = [f'<text x="{left}" y="{y0 + 18}" font-size="13" font-weight="bold">{html.escape(title)}</text>']
+    lx = left
+    for i, (name, _) in enumerate(series):
+        o.append(f'<rect x="{lx}" y="{y0 + 28}" width="10" height="10" fill="{color(i, name)}"/>')
+        o.append(f'<text x="{lx + 14}" y="{y0 + 37}" font-size="11">{html.escape(name)}</text>')
+        lx += 24 + len(name) * 6.5
+    for t in ticks:
+        y = ypos(t)
+        o.append(f'<line x1="{left}" y1="{y:.1f}" x2="{right}" y2="{y:.1f}" stroke="#dddddd"/>')
+        o.append(f'<text x="{left - 6}" y="{y + 4:.1f}" font-size="10" text-anchor="end">{fmt(t)}</text>')
+    if ref is not None:
+        o.append(f'<line x1="{left}" y1="{ypos(ref):.1f}" x2="{right}" y2="{ypos(ref):.1f}" stroke="#444" stroke-dasharray="4 3"/>')
+    o.append(f'<line x1="{left}" y1="{pb}" x2="{right}" y2="{pb}" stroke="black"/>')
+    for g, lab in enumerate(groups):
+        gx = left + g * gw + 5
+        for i, (name, vs) in enumerate(series):
+            v = vs[g]
+            if v is None or not (v > 0) or not math.isfinite(v):
+                continue
+            y = ypos(v)
+            o.append(f'<rect x="{gx + i * bw:.1f}" y="{y:.1f}" width="{bw - 1}" height="{max(0, pb - y):.1f}" '
+                     f'fill="{color(i, name)}"><title>{html.escape(f"{lab}, {name}: {fmt(v)}")}</title></rect>')
+        tx, ty = gx + len(series) * bw / 2, pb + 10
+        o.append(f'<text x="{tx:.1f}" y="{ty}" font-size="10" text-anchor="end" transform="rotate(-55 {tx:.1f} {ty})">{html.escape(lab)}</text>')
+    return "\n".join(o), width, top + ph + bottom
+
+
+def svg(ck, columns, rows):
+    threads = max(r["threads"] for r in rows)
+    sel = [r for r in rows if r["threads"] == threads and r["convkit"].get("flops")]
+    groups = [f"{r['name']} {SHORT.get(r['direction'], r['direction'])}" for r in sel]
+    algos = []
+    for r in sel:
+        for c in r["all_convkit"]:
+            if c["algorithm"] not in algos:
+                algos.append(c["algorithm"])
+    series = [("naive (1T, scaled)", [r["naive"]["gflops"] if r["naive"] else None for r in sel])]
+    for a in algos:
+        series.append((f"ConvKit {a}", [next((c["gflops"] for c in r["all_convkit"] if c["algorithm"] == a), None) for r in sel]))
+    for col in columns:
+        series.append((col, [r["peers"][col]["gflops"] if col in r["peers"] else None for r in sel]))
+    parts, y, width = [], 30, 640
+    if sel:
+        p, w, h = panel(f"GFLOP/s at {threads} thread(s), log scale (higher is better)", groups, series, y, True)
+        parts.append(p); y += h; width = max(width, w)
+        frac = [(f"ConvKit {a}", [next((c.get("fraction_of_blas") for c in r["all_convkit"] if c["algorithm"] == a), None) for r in sel]) for a in algos]
+        colors = {name: PALETTE[i % len(PALETTE)] for i, (name, _) in enumerate(series)}
+        p, w, h = panel("ConvKit: fraction of the BLAS ceiling (bare sgemm, same shapes and threads)", groups, frac, y, False, 1.0, colors)
+        parts.append(p); y += h; width = max(width, w)
+    mem = [r for r in rows if r["threads"] == threads and r["convkit"].get("gbps") is not None]
+    if mem:
+        mg = [f"{r['name']} {SHORT.get(r['direction'], r['direction'])}" for r in mem]
+        ms = [("ConvKit", [r["convkit"]["gbps"] for r in mem])]
+        ms += [(col, [r["peers"][col].get("gbps") if col in r["peers"] else None for r in mem]) for col in columns]
+        p, w, h = panel(f"GB/s at {threads} thread(s)", mg, ms, y, False)
+        parts.append(p); y += h; width = max(width, w)
+    m = ck["machine"]
+    title = f"ConvKit beside its peers: {m['cpu_model']}, OpenBLAS {m['blas_core']}, {m['date']}" + (" (noisy)" if m.get("noisy") else "")
+    width = max(width, len(title) * 8.5)
+    return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{int(width)}" height="{int(y)}" viewBox="0 0 {int(width)} {int(y)}" font-family="sans-serif">\n'
+            f'<rect width="100%" height="100%" fill="white"/>\n<text x="10" y="20" font-size="14" font-weight="bold">{html.escape(title)}</text>\n'
+            + "\n".join(parts) + "\n</svg>\n")
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--convkit", required=True)
+    ap.add_argument("--peers", nargs="*", default=[])
+    ap.add_argument("--markdown", required=True)
+    ap.add_argument("--svg", required=True)
+    ap.add_argument("--json")
+    ap.add_argument("--note", default="")
+    a = ap.parse_args()
+    ck, peers, meta = load(a)
+    columns, rows = build_rows(ck, peers)
+    open(a.markdown, "w").write(markdown(ck, meta, columns, rows, a.note))
+    open(a.svg, "w").write(svg(ck, columns, rows))
+    if a.json:
+        json.dump(dict(machine=ck["machine"], peers_meta=meta, convkit=ck["results"], peers=peers), open(a.json, "w"), indent=1)
+    print(open(a.markdown).read())
+
+
+if __name__ == "__main__":
+    main()

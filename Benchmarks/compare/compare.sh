@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# ConvKit beside ONNX Runtime and PyTorch on the same suite, thread counts and machine (`make compare`).
+#
+# 1. a Python venv (.venv-compare, git-ignored) with numpy, onnx, onnxruntime and, when it installs,
+#    torch (pip also searches the local wheel folder, e.g. /opt/wheels, for the CPU wheel);
+# 2. the suite from `convkit-bench --print-suite` (one source of truth for the shapes);
+# 3. every peer, once per thread count, in its own process: Benchmarks/compare/peers.py;
+# 4. convkit-bench --json on the same suite;
+# 5. Benchmarks/compare/combine.py: one Markdown table and one SVG chart.
+#
+# Environment knobs (all optional):
+#   THREADS=1,2                thread counts for every side
+#   COMPARE_FILTER=...         layer or op names (convkit-bench --filter syntax); default: whole suite
+#   COMPARE_QUICK=1            the quick suite (small shapes; seconds)
+#   COMPARE_MIN_TIME=0.05      seconds per sample, COMPARE_REPEATS=5 samples (both sides)
+#   COMPARE_OUT=bench-results/compare   output folder (git-ignored)
+#   COMPARE_UNSET_CORETYPE=1   (default) run BOTH sides with OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset:
+#                              our machines pin OPENBLAS_CORETYPE=Haswell (AVX2 kernels) for the tests, which
+#                              halves OpenBLAS's speed on AVX-512 CPUs while the peers (oneDNN, MKL, MLAS)
+#                              pick AVX-512 themselves; set 0 to keep the environment as it is.
+#   COMPARE_PEERS="onnxruntime torch"   which peers to run
+#   COMPARE_TORCH_VERSION=2.13.0+cpu    the torch build to install (CPU-only wheel)
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+ROOT=$(pwd)
+THREADS=${THREADS:-1,2}
+OUT=${COMPARE_OUT:-bench-results/compare}
+VENV=${COMPARE_VENV:-.venv-compare}
+MIN_TIME=${COMPARE_MIN_TIME:-0.05}
+REPEATS=${COMPARE_REPEATS:-5}
+PEERS=${COMPARE_PEERS:-onnxruntime torch}
+SWIFT=${SWIFT:-swift}
+TORCH_VERSION=${COMPARE_TORCH_VERSION:-2.13.0+cpu}
+mkdir -p "$OUT"
+
+if [ "${COMPARE_UNSET_CORETYPE:-1}" = 1 ]; then
+  RUN=(env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE)
+  NOTE="Both sides ran with OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset (OpenBLAS picks its kernels for this CPU)."
+else
+  RUN=(env)
+  NOTE="Environment kept: OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-unset}, OPENBLAS_L2_SIZE=${OPENBLAS_L2_SIZE:-unset}."
+fi
+
+# 1. Python environment.
+if [ ! -x "$VENV/bin/python" ]; then
+  python3 -m venv "$VENV"
+fi
+PY="$VENV/bin/python"
+if ! "$PY" -c "import numpy, onnx, onnxruntime" 2>/dev/null; then
+  "$VENV/bin/pip" install --quiet numpy onnx onnxruntime
+fi
+case " $PEERS " in *" torch "*)
+  if ! "$PY" -c "import torch" 2>/dev/null; then
+    # Pinned to the CPU build: a bare `pip install torch` picks the newest PyPI wheel and its
+    # multi-GB CUDA dependencies. The +cpu wheel comes from a local wheel folder pip searches
+    # (PIP_FIND_LINKS / find-links, e.g. /opt/wheels) or from an index that has it.
+    if ! "$VENV/bin/pip" install --quiet "torch==$TORCH_VERSION"; then
+      echo "compare: torch==$TORCH_VERSION could not be installed (no CPU wheel in pip's find-links or index): skipping PyTorch" >&2
+      PEERS=${PEERS//torch/}
+    fi
+  fi
+esac
+
+# 2. The suite, from the runner itself.
+"$SWIFT" build -c release ${SWIFTFLAGS:-} --product convkit-bench
+BENCH="$("$SWIFT" build -c release ${SWIFTFLAGS:-} --show-bin-path)/convkit-bench"
+ARGS=(--threads "$THREADS" --min-time "$MIN_TIME" --repeats "$REPEATS")
+[ -n "${COMPARE_FILTER:-}" ] && ARGS+=(--filter "$COMPARE_FILTER")
+[ "${COMPARE_QUICK:-0}" = 1 ] && ARGS+=(--quick)
+"$BENCH" "${ARGS[@]}" --print-suite > "$OUT/suite.json"
+
+# 3. Peers, one process per peer and thread count.
+PEER_FILES=()
+for peer in $PEERS; do
+  for t in ${THREADS//,/ }; do
+    f="$OUT/peer-$peer-${t}t.jsonl"
+    echo "compare: $peer, $t thread(s)" >&2
+    OMP_NUM_THREADS=$t MKL_NUM_THREADS=$t "${RUN[@]}" "$PY" Benchmarks/compare/peers.py --peer "$peer" --threads "$t" \
+      --suite "$OUT/suite.json" --min-time "$MIN_TIME" --repeats "$REPEATS" > "$f"
+    PEER_FILES+=("$f")
+  done
+done
+
+# 4. ConvKit, same suite and settings (exit code kept: a mismatch fails the comparison after the tables).
+status=0
+"${RUN[@]}" "$BENCH" "${ARGS[@]}" --json "$OUT/convkit.json" --markdown "$OUT/convkit.md" --svg "$OUT/convkit.svg" \
+  > /dev/null || status=$?
+
+# 5. Combined table and chart.
+"$PY" Benchmarks/compare/combine.py --convkit "$OUT/convkit.json" --peers "${PEER_FILES[@]}" \
+  --markdown "$OUT/compare.md" --svg "$OUT/compare.svg" --json "$OUT/compare.json" --note "$NOTE"
+echo "compare: wrote $OUT/compare.md, $OUT/compare.svg, $OUT/compare.json (and convkit.*, peer-*.jsonl)" >&2
+exit $status
