@@ -1,0 +1,171 @@
+/// 2-D convolution (cross-correlation) with bias, NCHW input, OIHW filter.
+///
+///     input   x  [batch, inputChannels, inputHeight, inputWidth]
+///     filter  w  [outputChannels, inputChannels / groups, kernelHeight, kernelWidth]
+///     bias    b  [outputChannels]
+///     output  y  [batch, outputChannels, outputHeight, outputWidth]
+///
+///     y[n,o,i,j] = b[o] + Σ_c Σ_u Σ_v x[n, g·C/G + c, i·S − P + u·D, j·S − P + v·D] · w[o,c,u,v]
+///     outputHeight = (inputHeight + 2·P − D·(kernelHeight − 1) − 1) / S + 1
+///
+/// The arithmetic is ``Conv2DKernel``'s (``algorithm`` selects naive loops, im2col + GEMM, Winograd, depthwise, or `.automatic`).
+/// Input height and width are free: the geometry is built from each input's shape.
+public struct Conv2D: Layer {
+    /// `[outputChannels, inputChannels / groups, kernelHeight, kernelWidth]`.
+    public var filter: Tensor
+    /// `[outputChannels]`.
+    public var bias: Tensor
+
+    public let strideHeight: Int
+    public let strideWidth: Int
+    public let paddingHeight: Int
+    public let paddingWidth: Int
+    public let dilationHeight: Int
+    public let dilationWidth: Int
+    public let groups: Int
+    /// The kernel algorithm (default: `.automatic`, the kernels' per-shape choice).
+    public let algorithm: Conv2DAlgorithm
+
+    public var outputChannels: Int { filter.shape[0] }
+    public var inputChannels: Int { filter.shape[1] * groups }
+    public var kernelHeight: Int { filter.shape[2] }
+    public var kernelWidth: Int { filter.shape[3] }
+
+    /// A convolution with the given parameters.
+    ///
+    /// - Throws: ``ShapeError`` when the filter is not rank 4, the bias is not `[outputChannels]`,
+    ///   `groups` does not divide the channels, or a stride/dilation is < 1 or a padding < 0.
+    public init(filter: Tensor, bias: Tensor,
+                stride: (height: Int, width: Int) = (1, 1), padding: (height: Int, width: Int) = (0, 0),
+                dilation: (height: Int, width: Int) = (1, 1), groups: Int = 1,
+                algorithm: Conv2DAlgorithm = .automatic) throws(ShapeError) {
+        try ShapeCheck.rank(filter.shape, 4, "Conv2D filter", layout: "[outputChannels, inputChannels/groups, kernelHeight, kernelWidth]")
+        try ShapeCheck.equal(bias.shape, [filter.shape[0]], "Conv2D bias")
+        if groups < 1 || filter.shape[0] % groups != 0 {
+            throw ShapeError(.invalidValue, "Conv2D groups (\(groups)) must be >= 1 and divide outputChannels (\(filter.shape[0]))")
+        }
+        // Validate the hyper-parameters once with a 1-image geometry on the smallest input that fits.
+        let extentH = dilation.height * (filter.shape[2] - 1) + 1, extentW = dilation.width * (filter.shape[3] - 1) + 1
+        _ = try Conv2DGeometry(batch: 1, inputChannels: filter.shape[1] * groups,
+                               inputHeight: max(extentH, 1), inputWidth: max(extentW, 1),
+                               outputChannels: filter.shape[0], kernelHeight: filter.shape[2], kernelWidth: filter.shape[3],
+                               strideHeight: stride.height, strideWidth: stride.width,
+                               paddingHeight: padding.height, paddingWidth: padding.width,
+                               dilationHeight: dilation.height, dilationWidth: dilation.width, groups: groups)
+        self.filter = filter
+        self.bias = bias
+        self.strideHeight = stride.height
+        self.strideWidth = stride.width
+        self.paddingHeight = padding.height
+        self.paddingWidth = padding.width
+        self.dilationHeight = dilation.height
+        self.dilationWidth = dilation.width
+        self.groups = groups
+        self.algorithm = algorithm
+    }
+
+    /// A square-kernel convolution with weights drawn by `initializer` (fanIn = C/G·K·K,
+    /// fanOut = O·K·K).
+    public init(inputChannels: Int, outputChannels: Int, kernelSize: Int, stride: Int = 1, padding: Int = 0,
+                groups: Int = 1, initializer: Initializer = .heNormal, algorithm: Conv2DAlgorithm = .automatic,
+                using generator: inout some RandomNumberGenerator) throws(ShapeError) {
+        if groups < 1 || inputChannels % groups != 0 {
+            throw ShapeError(.invalidValue, "Conv2D groups (\(groups)) must be >= 1 and divide inputChannels (\(inputChannels))")
+        }
+        let shape = try Shape([outputChannels, inputChannels / groups, kernelSize, kernelSize])
+        let fanIn = inputChannels / groups * kernelSize * kernelSize
+        let w = try initializer.weight(shape: shape, fanIn: fanIn, fanOut: outputChannels * kernelSize * kernelSize,
+                                       using: &generator)
+        let b = initializer.bias(count: outputChannels, fanIn: fanIn, using: &generator)
+        try self.init(filter: w, bias: b, stride: (stride, stride), padding: (padding, padding),
+                      groups: groups, algorithm: algorithm)
+    }
+
+    public var parameterNames: [String] { ["weight", "bias"] }
+    public var parameters: [Tensor] { [filter, bias] }
+    public mutating func updateParameters(_ body: (Int, inout Tensor) -> Void) {
+        body(0, &filter)
+        body(1, &bias)
+        precondition(filter.shape.rank == 4 && bias.shape == [filter.shape[0]], "Conv2D: parameter shapes changed")
+    }
+
+    /// The validated geometry for an input of shape `inputShape`.
+    ///
+    /// - Throws: ``ShapeError`` `.mismatch` when the input is not `[N, inputChannels, H, W]`,
+    ///   or the geometry's errors (kernel larger than the padded input, …).
+    public func geometry(for inputShape: Shape) throws(ShapeError) -> Conv2DGeometry {
+        try ShapeCheck.rank(inputShape, 4, "Conv2D input", layout: "[batch, channels, height, width]")
+        try ShapeCheck.axis(inputShape, 1, inputChannels, "Conv2D input", "channels")
+        return try Conv2DGeometry(batch: inputShape[0], inputChannels: inputChannels,
+                                  inputHeight: inputShape[2], inputWidth: inputShape[3],
+                                  outputChannels: outputChannels, kernelHeight: kernelHeight, kernelWidth: kernelWidth,
+                                  strideHeight: strideHeight, strideWidth: strideWidth,
+                                  paddingHeight: paddingHeight, paddingWidth: paddingWidth,
+                                  dilationHeight: dilationHeight, dilationWidth: dilationWidth, groups: groups)
+    }
+
+    /// The output shape for an input of shape `inputShape`.
+    public func outputShape(for inputShape: Shape) throws(ShapeError) -> Shape {
+        let g = try geometry(for: inputShape)
+        return Shape(uncheckedDimensions: [g.batch, g.outputChannels, g.outputHeight, g.outputWidth], count: g.outputCount)
+    }
+
+    /// The input and its geometry.
+    public struct Cache: Sendable {
+        public let input: Tensor
+        public let geometry: Conv2DGeometry
+    }
+
+    public func forward(_ input: Tensor, context: ComputeContext) throws(ShapeError) -> (output: Tensor, cache: Cache) {
+        let g = try geometry(for: input.shape)
+        var output = scratch(g.outputCount)
+        var workspace = scratch(Conv2DKernel.workspaceCount(g, algorithm: algorithm, direction: .forward))
+        input.withUnsafeBufferPointer { x in
+            filter.withUnsafeBufferPointer { w in
+                bias.withUnsafeBufferPointer { b in
+                    output.withUnsafeMutableBufferPointer { y in
+                        workspace.withUnsafeMutableBufferPointer { ws in
+                            Conv2DKernel.forward(g, algorithm: algorithm, input: x, filter: w, bias: b,
+                                                 output: y, workspace: ws, context: context)
+                        }
+                    }
+                }
+            }
+        }
+        let shape = Shape(uncheckedDimensions: [g.batch, g.outputChannels, g.outputHeight, g.outputWidth], count: g.outputCount)
+        return (Tensor(uncheckedShape: shape, scalars: output), Cache(input: input, geometry: g))
+    }
+
+    /// Returns `(dL/dx, [dL/dfilter, dL/dbias])`.
+    public func backward(_ outputGradient: Tensor, cache: Cache, context: ComputeContext)
+        throws(ShapeError) -> (inputGradient: Tensor, parameterGradients: [Tensor]) {
+        let g = cache.geometry
+        let expected = Shape(uncheckedDimensions: [g.batch, g.outputChannels, g.outputHeight, g.outputWidth], count: g.outputCount)
+        try ShapeCheck.equal(outputGradient.shape, expected, "Conv2D output gradient")
+        try ShapeCheck.equal(filter.shape, Shape(uncheckedDimensions: [g.outputChannels, g.inputChannelsPerGroup, g.kernelHeight, g.kernelWidth], count: g.filterCount), "Conv2D filter (changed since forward)")
+        var dx = scratch(g.inputCount), dw = scratch(g.filterCount), db = scratch(g.outputChannels)
+        var workspace = scratch(max(Conv2DKernel.workspaceCount(g, algorithm: algorithm, direction: .backwardData),
+                                    Conv2DKernel.workspaceCount(g, algorithm: algorithm, direction: .backwardFilter)))
+        outputGradient.withUnsafeBufferPointer { dy in
+            filter.withUnsafeBufferPointer { w in
+                cache.input.withUnsafeBufferPointer { x in
+                    workspace.withUnsafeMutableBufferPointer { ws in
+                        dx.withUnsafeMutableBufferPointer { dxp in
+                            Conv2DKernel.backwardData(g, algorithm: algorithm, outputGradient: dy, filter: w,
+                                                      inputGradient: dxp, workspace: ws, context: context)
+                        }
+                        dw.withUnsafeMutableBufferPointer { dwp in
+                            db.withUnsafeMutableBufferPointer { dbp in
+                                Conv2DKernel.backwardFilter(g, algorithm: algorithm, input: x, outputGradient: dy,
+                                                            filterGradient: dwp, biasGradient: dbp, accumulate: false,
+                                                            workspace: ws, context: context)
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return (Tensor(uncheckedShape: cache.input.shape, scalars: dx),
+                [Tensor(uncheckedShape: filter.shape, scalars: dw), Tensor(uncheckedShape: bias.shape, scalars: db)])
+    }
+}

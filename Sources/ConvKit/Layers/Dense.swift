@@ -1,0 +1,108 @@
+/// Fully connected layer (PyTorch's `nn.Linear` layout).
+///
+///     input   x  [batch, inputFeatures]
+///     weight  W  [outputFeatures, inputFeatures]
+///     bias    b  [outputFeatures]
+///     output  y  [batch, outputFeatures]
+///
+///     y = x · Wᵀ + b
+///
+/// The arithmetic is ``DenseKernel``'s (``algorithm``: naive loops or one GEMM per direction).
+/// Inputs of higher rank must be flattened first (``Flatten``).
+public struct Dense: Layer {
+    /// `[outputFeatures, inputFeatures]`.
+    public var weight: Tensor
+    /// `[outputFeatures]`.
+    public var bias: Tensor
+    /// The kernel algorithm (default: GEMM).
+    public let algorithm: DenseAlgorithm
+
+    public var inputFeatures: Int { weight.shape[1] }
+    public var outputFeatures: Int { weight.shape[0] }
+
+    /// - Throws: ``ShapeError`` `.mismatch` when `weight` is not rank 2 or `bias` is not `[outputFeatures]`;
+    ///   `.nonPositive` for an empty weight.
+    public init(weight: Tensor, bias: Tensor, algorithm: DenseAlgorithm = .gemm) throws(ShapeError) {
+        try ShapeCheck.rank(weight.shape, 2, "Dense weight", layout: "[outputFeatures, inputFeatures]")
+        try ShapeCheck.equal(bias.shape, [weight.shape[0]], "Dense bias")
+        _ = try DenseGeometry(batch: 1, inputFeatures: weight.shape[1], outputFeatures: weight.shape[0])
+        self.weight = weight
+        self.bias = bias
+        self.algorithm = algorithm
+    }
+
+    /// A dense layer with weights drawn by `initializer` (fanIn = inputFeatures, fanOut = outputFeatures).
+    public init(inputFeatures: Int, outputFeatures: Int, initializer: Initializer = .heNormal,
+                algorithm: DenseAlgorithm = .gemm, using generator: inout some RandomNumberGenerator) throws(ShapeError) {
+        let shape = try Shape([outputFeatures, inputFeatures])
+        let w = try initializer.weight(shape: shape, fanIn: inputFeatures, fanOut: outputFeatures, using: &generator)
+        let b = initializer.bias(count: outputFeatures, fanIn: inputFeatures, using: &generator)
+        try self.init(weight: w, bias: b, algorithm: algorithm)
+    }
+
+    public var parameterNames: [String] { ["weight", "bias"] }
+    public var parameters: [Tensor] { [weight, bias] }
+    public mutating func updateParameters(_ body: (Int, inout Tensor) -> Void) {
+        body(0, &weight)
+        body(1, &bias)
+        precondition(weight.shape.rank == 2 && bias.shape == [weight.shape[0]], "Dense: parameter shapes changed")
+    }
+
+    /// The validated geometry for an input of shape `inputShape` (`[batch, inputFeatures]`).
+    public func geometry(for inputShape: Shape) throws(ShapeError) -> DenseGeometry {
+        try ShapeCheck.rank(inputShape, 2, "Dense input", layout: "[batch, inputFeatures]")
+        try ShapeCheck.axis(inputShape, 1, inputFeatures, "Dense input", "features")
+        return try DenseGeometry(batch: inputShape[0], inputFeatures: inputFeatures, outputFeatures: outputFeatures)
+    }
+
+    public struct Cache: Sendable {
+        public let input: Tensor
+        public let geometry: DenseGeometry
+    }
+
+    public func forward(_ input: Tensor, context: ComputeContext) throws(ShapeError) -> (output: Tensor, cache: Cache) {
+        let g = try geometry(for: input.shape)
+        var output = scratch(g.outputCount)
+        input.withUnsafeBufferPointer { x in
+            weight.withUnsafeBufferPointer { w in
+                bias.withUnsafeBufferPointer { b in
+                    output.withUnsafeMutableBufferPointer { y in
+                        DenseKernel.forward(g, algorithm: algorithm, input: x, weight: w, bias: b, output: y, context: context)
+                    }
+                }
+            }
+        }
+        let shape = Shape(uncheckedDimensions: [g.batch, g.outputFeatures], count: g.outputCount)
+        return (Tensor(uncheckedShape: shape, scalars: output), Cache(input: input, geometry: g))
+    }
+
+    /// Returns `(dL/dx, [dL/dW, dL/db])`.
+    public func backward(_ outputGradient: Tensor, cache: Cache, context: ComputeContext)
+        throws(ShapeError) -> (inputGradient: Tensor, parameterGradients: [Tensor]) {
+        let g = cache.geometry
+        try ShapeCheck.equal(outputGradient.shape, Shape(uncheckedDimensions: [g.batch, g.outputFeatures], count: g.outputCount),
+                             "Dense output gradient")
+        try ShapeCheck.equal(weight.shape, Shape(uncheckedDimensions: [g.outputFeatures, g.inputFeatures], count: g.weightCount),
+                             "Dense weight (changed since forward)")
+        var dx = scratch(g.inputCount), dw = scratch(g.weightCount), db = scratch(g.outputFeatures)
+        outputGradient.withUnsafeBufferPointer { dy in
+            weight.withUnsafeBufferPointer { w in
+                cache.input.withUnsafeBufferPointer { x in
+                    dx.withUnsafeMutableBufferPointer { dxp in
+                        DenseKernel.backwardData(g, algorithm: algorithm, outputGradient: dy, weight: w,
+                                                 inputGradient: dxp, context: context)
+                    }
+                    dw.withUnsafeMutableBufferPointer { dwp in
+                        db.withUnsafeMutableBufferPointer { dbp in
+                            DenseKernel.backwardWeights(g, algorithm: algorithm, input: x, outputGradient: dy,
+                                                        weightGradient: dwp, biasGradient: dbp, accumulate: false,
+                                                        context: context)
+                        }
+                    }
+                }
+            }
+        }
+        return (Tensor(uncheckedShape: cache.input.shape, scalars: dx),
+                [Tensor(uncheckedShape: weight.shape, scalars: dw), Tensor(uncheckedShape: bias.shape, scalars: db)])
+    }
+}
