@@ -39,7 +39,6 @@ for reader in $FUZZERS; do
     set +e
     # ASan's quarantine keeps freed memory for a while (256 MB): rss_limit stays well above it;
     # malloc_limit_mb is the real bound on what one input may make a reader allocate.
-    ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=0} \
     "$BIN/fuzz-$reader" "$work/corpus" \
         -max_total_time="$FUZZ_SECONDS" -max_len="$FUZZ_MAX_LEN" \
         -malloc_limit_mb="$FUZZ_MALLOC_LIMIT_MB" -rss_limit_mb=2048 -timeout="$FUZZ_TIMEOUT" \
