@@ -4,12 +4,16 @@ public enum MNIST {
     /// pixels scaled to `[0, 1]` (`p / 255`), zero padding around each image (LeNet-5 reads
     /// MNIST's 28×28 digits padded by 2 to 32×32).
     ///
-    /// - Throws: ``FileFormatError`` `.invalidShape` unless the array has rank 3, or a negative padding.
+    /// - Throws: ``FileFormatError`` `.invalidShape` unless the array has rank 3 with rows and
+    ///   columns >= 1, or for a negative padding.
     public static func images(_ array: IDXArray, padding: Int = 0) throws(FileFormatError) -> Tensor {
         if array.dimensions.count != 3 {
             throw FileFormatError(.invalidShape, "MNIST images must have 3 dimensions [count, rows, columns], got \(array.dimensions)")
         }
         if padding < 0 { throw FileFormatError(.invalidShape, "padding must be >= 0, got \(padding)") }
+        if array.dimensions[1] < 1 || array.dimensions[2] < 1 {  // else a tiny file of empty images announces any count
+            throw FileFormatError(.invalidShape, "MNIST images must have rows and columns >= 1, got \(array.dimensions)")
+        }
         let n = array.dimensions[0], rows = array.dimensions[1], columns = array.dimensions[2]
         let h = rows + 2 * padding, w = columns + 2 * padding
         var values = [Float](repeating: 0, count: n * h * w)
