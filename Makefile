@@ -17,7 +17,7 @@ TEST_ENV = OPENBLAS_CORETYPE=$${OPENBLAS_CORETYPE:-Haswell} OPENBLAS_L2_SIZE=$${
 
 APT_PACKAGES = libopenblas-dev liblapacke-dev pkg-config
 
-.PHONY: all deps check-blas build test check check-asan check-tsan bench bench-quick demo compare clean
+.PHONY: all deps check-blas build test check check-asan check-tsan fuzz bench bench-quick demo compare clean
 
 all: build
 
@@ -68,6 +68,11 @@ bench-quick: deps
 demo: deps
 	$(SWIFT) build -c release --product train-lenet $(SWIFTFLAGS)
 	$$($(SWIFT) build -c release --show-bin-path $(SWIFTFLAGS))/train-lenet $(DEMO_ARGS)
+
+# libFuzzer on every file reader (nested package Fuzz/, built with -sanitize=fuzzer,address);
+# FUZZ_SECONDS per fuzzer (default 60), FUZZERS to pick some. See docs/Fuzzing.md.
+fuzz: deps
+	bash Fuzz/run.sh
 
 compare: deps
 	bash Benchmarks/compare/compare.sh
