@@ -27,3 +27,18 @@ import Testing
         #expect(throws: FileFormatError.self) { try MNIST.images(noColumns, padding: 2) }
     }
 }
+
+/// A `.npy` header longer than 64 KiB is rejected before it is parsed.
+@Test func npyRejectsHugeHeaders() throws {
+    var bytes: [UInt8] = [0x93] + Array("NUMPY".utf8) + [2, 0]
+    let length = NPY.maximumHeaderLength + 1
+    bytes += [UInt8(length & 0xff), UInt8((length >> 8) & 0xff), UInt8((length >> 16) & 0xff), 0]
+    bytes += [UInt8](repeating: 0x20, count: length)
+    do {
+        _ = try NPY.decode(bytes)
+        Issue.record("a 64 KiB + 1 header was accepted")
+    } catch {
+        #expect(error.reason == .tooLarge)
+        #expect(error.message == "npy: header length 65537 exceeds the limit of 65536 bytes")
+    }
+}

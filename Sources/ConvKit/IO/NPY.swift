@@ -36,6 +36,9 @@ public enum NPY {
     ///   with `descr`, `fortran_order`, `shape`), `.unsupportedType` (any `descr` but `'<f4'`),
     ///   `.unsupportedLayout` (`fortran_order: True`), `.invalidShape` (negative or overflowing
     ///   dimensions), `.inconsistentSize` (more data than the shape needs).
+    /// Longest `.npy` header accepted (bytes).
+    public static let maximumHeaderLength = 65_536
+
     public static func decode(_ bytes: [UInt8]) throws(FileFormatError) -> Tensor {
         var reader = ByteReader(bytes, format: "npy")
         let magic = try reader.take(6, "magic")
@@ -51,6 +54,11 @@ public enum NPY {
         default: throw FileFormatError(.unsupportedVersion, "npy: version \(major).\(minor) is not supported (expected 1.0, 2.0 or 3.0)")
         }
         let headerLength = Int(try reader.uintLittleEndian(lengthSize, "header length"))
+        // NumPy itself refuses headers over 10,000 bytes by default; a float32 array's header is
+        // under 200. Anything past 64 KiB is hostile (the parser keeps ~16 bytes per header byte).
+        if headerLength > maximumHeaderLength {
+            throw FileFormatError(.tooLarge, "npy: header length \(headerLength) exceeds the limit of \(maximumHeaderLength) bytes")
+        }
         let header = try reader.take(headerLength, "header")
         guard let text = String(bytes: header, encoding: .utf8) else {
             throw FileFormatError(.malformedHeader, "npy: header is not UTF-8 text")
