@@ -74,6 +74,24 @@ enum Conv2DWinograd {
         Plan(g, capFloats: floats, extraFilterFloats: extraFilterFloats)
     }
 
+    /// `V[ξ][c][t] = (Bᵀ·d·B)[ξ]` for every input plane of the images `first ..< first + count`
+    /// (one chunk of `T = count · tilesPerImage` tiles); parallel over planes.
+    static func transformInputs(_ g: Conv2DGeometry, plan: Plan, images first: Int, count: Int,
+                                input x: SharedBuffer<Float>, zeroRow zero: SharedBuffer<Float>,
+                                into v: SharedBuffer<Float>, context: ComputeContext) {
+        let C = g.inputChannels, H = g.inputHeight, W = g.inputWidth, P = g.paddingHeight
+        let TH = plan.tilesHigh, TW = plan.tilesWide, tilesPerImage = plan.tilesPerImage
+        let T = count * tilesPerImage
+        parallelFor(count * C, elementsPerIndex: 16 * tilesPerImage, context: context) { range in
+            for index in range {
+                let c = index % C, image = index / C
+                Winograd2x2.transformInputPlane(x.base + ((first + image) * C + c) * H * W, height: H, width: W,
+                                                padding: P, tilesHigh: TH, tilesWide: TW, zeroRow: zero.base,
+                                                out: v.base + c * T + image * tilesPerImage, positionStride: C * T)
+            }
+        }
+    }
+
     // MARK: Forward
 
     static func forward(
@@ -85,8 +103,8 @@ enum Conv2DWinograd {
         guard let ws = workspace.baseAddress else { return }
         let plan = plan(g, workspaceFloats: workspace.count, extraFilterFloats: extraFilterFloats)
         precondition(plan.workspaceCount <= workspace.count, "Winograd workspace too small")
-        let C = g.inputChannels, O = g.outputChannels, H = g.inputHeight, W = g.inputWidth
-        let OH = g.outputHeight, OW = g.outputWidth, P = g.paddingHeight
+        let C = g.inputChannels, O = g.outputChannels, W = g.inputWidth
+        let OH = g.outputHeight, OW = g.outputWidth
         let TH = plan.tilesHigh, TW = plan.tilesWide, tilesPerImage = plan.tilesPerImage
         let U = ws + extraFilterFloats
         let V = U + 16 * O * C
@@ -109,14 +127,7 @@ enum Conv2DWinograd {
             let T = count * tilesPerImage
             let first = n0
             // V[ξ][c][t] for every plane of the chunk.
-            parallelFor(count * C, elementsPerIndex: 16 * tilesPerImage, context: context) { range in
-                for index in range {
-                    let c = index % C, image = index / C
-                    Winograd2x2.transformInputPlane(x.base + ((first + image) * C + c) * H * W, height: H, width: W,
-                                                    padding: P, tilesHigh: TH, tilesWide: TW, zeroRow: zero.base,
-                                                    out: v.base + c * T + image * tilesPerImage, positionStride: C * T)
-                }
-            }
+            transformInputs(g, plan: plan, images: first, count: count, input: x, zeroRow: zero, into: v, context: context)
             // 16 GEMMs on the caller's thread (OpenBLAS threads them).
             for xi in 0..<16 {
                 BLAS.sgemm(m: O, n: T, k: C, a: U + xi * O * C, lda: C, b: V + xi * C * T, ldb: T, beta: 0,
@@ -174,8 +185,8 @@ extension Conv2DWinograd {
         guard let ws = workspace.baseAddress, let dyBase = outputGradient.baseAddress else { return }
         let plan = plan(g, workspaceFloats: workspace.count)
         precondition(plan.workspaceCount <= workspace.count, "Winograd workspace too small")
-        let C = g.inputChannels, O = g.outputChannels, H = g.inputHeight, W = g.inputWidth
-        let OH = g.outputHeight, OW = g.outputWidth, P = g.paddingHeight
+        let C = g.inputChannels, O = g.outputChannels, W = g.inputWidth
+        let OH = g.outputHeight, OW = g.outputWidth
         let TH = plan.tilesHigh, TW = plan.tilesWide, tilesPerImage = plan.tilesPerImage
         let dU = ws
         let V = dU + 16 * O * C
@@ -194,14 +205,7 @@ extension Conv2DWinograd {
             let count = min(plan.imagesPerChunk, g.batch - n0)
             let T = count * tilesPerImage
             let first = n0
-            parallelFor(count * C, elementsPerIndex: 16 * tilesPerImage, context: context) { range in
-                for index in range {
-                    let c = index % C, image = index / C
-                    Winograd2x2.transformInputPlane(x.base + ((first + image) * C + c) * H * W, height: H, width: W,
-                                                    padding: P, tilesHigh: TH, tilesWide: TW, zeroRow: zero.base,
-                                                    out: v.base + c * T + image * tilesPerImage, positionStride: C * T)
-                }
-            }
+            transformInputs(g, plan: plan, images: first, count: count, input: x, zeroRow: zero, into: v, context: context)
             parallelFor(count * O, elementsPerIndex: 16 * tilesPerImage, context: context) { range in
                 for index in range {
                     let o = index % O, image = index / O
