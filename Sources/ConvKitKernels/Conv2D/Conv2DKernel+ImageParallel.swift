@@ -51,15 +51,7 @@ enum Conv2DImageParallel {
                 let columns = ws.base + worker * per
                 for n in images {
                     for group in 0..<g.groups {
-                        let image = x.base + n * C * HW + group * Cg * HW
-                        let source: UnsafePointer<Float>
-                        if g.isPointwise {
-                            source = UnsafePointer(image)
-                        } else {
-                            Im2col.pack(g, images: image, imageStride: C * HW, imageCount: 1, outputRows: 0..<g.outputHeight,
-                                        columns: columns, context: .serial)
-                            source = UnsafePointer(columns)
-                        }
+                        let source = lowered(g, image: x.base + n * C * HW + group * Cg * HW, columns: columns)
                         let out = y.base + n * O * P + group * Og * P
                         BLAS.sgemm(m: Og, n: P, k: K, a: w.base + group * Og * K, lda: K, b: source, ldb: P, beta: 0,
                                    c: out, ldc: P)
@@ -128,15 +120,7 @@ enum Conv2DImageParallel {
                 var first = true
                 for n in images {
                     for group in 0..<g.groups {
-                        let image = x.base + n * C * HW + group * Cg * HW
-                        let source: UnsafePointer<Float>
-                        if g.isPointwise {
-                            source = UnsafePointer(image)
-                        } else {
-                            Im2col.pack(g, images: image, imageStride: C * HW, imageCount: 1, outputRows: 0..<g.outputHeight,
-                                        columns: columns, context: .serial)
-                            source = UnsafePointer(columns)
-                        }
+                        let source = lowered(g, image: x.base + n * C * HW + group * Cg * HW, columns: columns)
                         BLAS.sgemm(transB: true, m: Og, n: K, k: P, a: dy.base + n * O * P + group * Og * P, lda: P,
                                    b: source, ldb: P, beta: first ? 0 : 1, c: partial + group * Og * K, ldc: K)
                     }
@@ -157,6 +141,17 @@ enum Conv2DImageParallel {
             BiasKernel.reducePerChannel(outputGradient, into: biasGradient, batch: g.batch, channels: O,
                                         plane: P, accumulate: accumulate, context: context)
         }
+    }
+
+    /// The column matrix of one image and group: the image itself for a pointwise convolution,
+    /// otherwise its im2col lowering into `columns` (on the calling worker).
+    @inline(__always)
+    static func lowered(_ g: Conv2DGeometry, image: UnsafeMutablePointer<Float>,
+                        columns: UnsafeMutablePointer<Float>) -> UnsafePointer<Float> {
+        if g.isPointwise { return UnsafePointer(image) }
+        Im2col.pack(g, images: image, imageStride: g.inputChannels * g.inputPlane, imageCount: 1,
+                    outputRows: 0..<g.outputHeight, columns: columns, context: .serial)
+        return UnsafePointer(columns)
     }
 
     /// Splits `0..<count` images into `workers` contiguous ranges and runs them concurrently
