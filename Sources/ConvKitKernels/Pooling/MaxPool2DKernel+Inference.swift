@@ -10,6 +10,10 @@ extension MaxPool2DKernel {
     /// even/odd lane splits for stride 2). Max is exact and, without NaN, associative, so the order
     /// does not change the result; planes holding NaN or ±∞ use the scalar rule.
     ///
+    /// Speed: it needs no index buffer, but it is not faster than the indexed SIMD forward at
+    /// stride 2 (AlexNet pool1, 2 threads: 1.54 ms vs 1.10 ms; docs/bench-results.md), because
+    /// the vertical pass works at input resolution. Use it when memory for the indices matters.
+    ///
     /// - Parameters:
     ///   - input: `[batch, channels, inputHeight, inputWidth]`.
     ///   - output: `[batch, channels, outputHeight, outputWidth]`, **overwritten**.
