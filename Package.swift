@@ -6,6 +6,7 @@
 // Module graph:  ConvKit (layers, tensors, models, files)
 //                  -> ConvKitKernels (raw-buffer kernels, geometry, threading)
 //                       -> CBLAS (system library: OpenBLAS + LAPACKE)
+//                       -> ConvKitCKernels (internal C: AVX2/AVX-512 kernels, runtime dispatch)
 import PackageDescription
 
 let package = Package(
@@ -31,9 +32,12 @@ let package = Package(
                 .brew(["openblas", "lapack"]),
             ]
         ),
+        // Internal C module: AVX2/AVX-512 micro-kernels, each compiled for its ISA through
+        // function target attributes and called only after runtime CPU detection.
+        .target(name: "ConvKitCKernels"),
         .target(
             name: "ConvKitKernels",
-            dependencies: ["CBLAS"],
+            dependencies: ["CBLAS", "ConvKitCKernels"],
             linkerSettings: [.linkedLibrary("m", .when(platforms: [.linux]))]
         ),
         .target(

@@ -22,20 +22,34 @@ public struct ComputeContext: Sendable, Hashable, CustomStringConvertible {
     /// the caller's floating-point state is restored afterwards either way.
     public let flushesDenormals: Bool
 
+    /// The widest vector instructions kernels may use: at most ``SIMDLevel/detected``.
+    /// Lowering it selects the portable paths (tests do so to check every path on one machine).
+    public let simdLevel: SIMDLevel
+
     /// Everything on the caller's thread; OpenBLAS limited to one thread.
     public static let serial = ComputeContext(uncheckedThreads: 1)
 
     /// A context allowing `threads` threads; `threads` is clamped to `1...256`.
-    public init(threads: Int, minimumElementsPerThread: Int = 1 << 15, flushesDenormals: Bool = true) {
+    /// `simdLevel` is clamped to what the CPU supports (``SIMDLevel/detected``).
+    public init(threads: Int, minimumElementsPerThread: Int = 1 << 15, flushesDenormals: Bool = true,
+                simdLevel: SIMDLevel = .detected) {
         self.threads = min(max(threads, 1), 256)
         self.minimumElementsPerThread = max(1, minimumElementsPerThread)
         self.flushesDenormals = flushesDenormals
+        self.simdLevel = min(simdLevel, SIMDLevel.detected)
+    }
+
+    /// This context with another vector-instruction limit (clamped to ``SIMDLevel/detected``).
+    public func with(simdLevel: SIMDLevel) -> ComputeContext {
+        ComputeContext(threads: threads, minimumElementsPerThread: minimumElementsPerThread,
+                       flushesDenormals: flushesDenormals, simdLevel: simdLevel)
     }
 
     init(uncheckedThreads: Int) {
         self.threads = uncheckedThreads
         self.minimumElementsPerThread = 1 << 15
         self.flushesDenormals = true
+        self.simdLevel = SIMDLevel.detected
     }
 
     /// The number of online processors.
@@ -47,7 +61,7 @@ public struct ComputeContext: Sendable, Hashable, CustomStringConvertible {
     /// A context using every available core.
     public static var allCores: ComputeContext { ComputeContext(threads: availableCores) }
 
-    public var description: String { "ComputeContext(threads: \(threads))" }
+    public var description: String { "ComputeContext(threads: \(threads), simd: \(simdLevel))" }
 }
 
 #if canImport(Glibc)
