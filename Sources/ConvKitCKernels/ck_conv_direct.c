@@ -5,14 +5,20 @@ static size_t ck_round16(int64_t floats) { return (size_t)((floats + 15) / 16 * 
 
 size_t ck_conv_direct_forward_workspace(const ck_conv_shape *s) {
     ck_direct_layout l = ck_direct_layout_of(s);
-    size_t packed = ck_round16(s->out_channels * s->channels * l.taps);
     size_t prepared = l.copy ? ck_round16(s->channels * l.plane) : 0;
+    if (ck_direct_forward_by_channels(s, &l)) {
+        // packed weights [O/16][C][taps][16] | prepared image | tile [OH·OW rounded to 16][16]
+        int64_t oblocks = (s->out_channels + 15) / 16, pixels = s->out_height * s->out_width;
+        return (size_t)(oblocks * 16 * s->channels * l.taps) + prepared + (size_t)((pixels + 15) / 16 * 16 * 16);
+    }
+    // packed weights [blocks][C][taps][block] | prepared image | tile [8][qpad]
+    size_t packed = ck_round16(s->out_channels * s->channels * l.taps);
     return packed + prepared + (size_t)(CK_DIRECT_FWD_OB * l.qpad);
 }
 
 size_t ck_conv_direct_backward_filter_workspace(const ck_conv_shape *s) {
     ck_direct_layout l = ck_direct_layout_of(s);
-    size_t sums = (size_t)(s->out_channels * s->channels * l.taps * 16);
+    size_t sums = (size_t)((s->out_channels * s->channels * l.taps + s->out_channels) * 16);
     size_t prepared = l.copy ? ck_round16(s->channels * l.plane) : 0;
     return sums + (size_t)CK_DIRECT_BWD_IMAGES * (prepared + (size_t)(s->out_channels * l.qpad));
 }

@@ -5,8 +5,8 @@
 // (the input vector is loaded once and reused by the OB channels; weights are broadcast from a
 // per-worker copy packed as [block][c][t][j]), then ReLU, into a tile [OB][qpad] whose rows are
 // copied out at pitch OW.
-// backwardFilter: per chunk of <= 8 images, per block of OB <= 4 output channels, channel c and
-// chunk of T <= 6 taps: acc[j][t] += dy'[j][q] · x'[c][q + tap(t)] over the images' flat
+// backwardFilter: per chunk of <= 8 images (as many as keep one pass in L1), per block of OB output
+// channels, channel c and chunk of T taps (OB x T = 6x4, 5x5 or 4x6, whichever loads least): acc[j][t] += dy'[j][q] · x'[c][q + tap(t)] over the images' flat
 // outputs (dy' = dy re-laid at pitch ws, zeros at j >= OW), added to per-worker vector sums
 // [O][C][KH·KW][16] once per chunk; the sums are reduced horizontally at the end.
 #include <immintrin.h>
@@ -74,15 +74,14 @@ CK_AVX512 CK_INLINE void ck_fwd_block(const ck_direct_layout *l, int64_t C, cons
     }
 }
 
-CK_AVX512 void ck_conv_direct_forward_avx512(const ck_conv_shape *s, const float *x, const float *w,
-                                             const float *bias, int relu, float *y, int64_t images,
-                                             float *workspace) {
-    const ck_direct_layout l = ck_direct_layout_of(s);
+/// Forward vectorised over the flat output positions q (see the file comment).
+CK_AVX512 static void ck_forward_positions(const ck_conv_shape *s, const ck_direct_layout *lp, const int64_t *taps,
+                                           const float *x, const float *w, const float *bias, int relu, float *y,
+                                           int64_t images, float *workspace) {
+    const ck_direct_layout l = *lp;
     const int64_t C = s->channels, O = s->out_channels, KK = l.taps;
     const int64_t OH = s->out_height, OW = s->out_width;
     const int64_t ob = ck_direct_block(O, CK_DIRECT_FWD_OB);
-    int64_t taps[KK];
-    ck_direct_tap_offsets(s, &l, taps);
 
     // Workspace: packed weights | prepared image (when copying) | output tile.
     float *packed = workspace;
@@ -128,12 +127,144 @@ CK_AVX512 void ck_conv_direct_forward_avx512(const ck_conv_shape *s, const float
     }
 }
 
+// MARK: - Forward, vectorised over output channels
+
+/// Pixels per register block of the channel-vectorised forward kernel.
+#define CK_DIRECT_ROW_BLOCK 14
+
+/// Transposes the 16x16 block r (row i = r[i]) in registers: afterwards r[j] holds old column j.
+CK_AVX512 CK_INLINE void ck_transpose16(__m512 r[16]) {
+    __m512 t[16];
+    for (int i = 0; i < 8; i++) {
+        t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+        t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+    }
+    // r[4i + m], 128-bit lane k: column 4k + m of rows 4i..4i+3.
+    for (int i = 0; i < 4; i++) {
+        r[4 * i] = _mm512_shuffle_ps(t[4 * i], t[4 * i + 2], 0x44);
+        r[4 * i + 1] = _mm512_shuffle_ps(t[4 * i], t[4 * i + 2], 0xEE);
+        r[4 * i + 2] = _mm512_shuffle_ps(t[4 * i + 1], t[4 * i + 3], 0x44);
+        r[4 * i + 3] = _mm512_shuffle_ps(t[4 * i + 1], t[4 * i + 3], 0xEE);
+    }
+    for (int m = 0; m < 4; m++) {
+        __m512 ve = _mm512_shuffle_f32x4(r[m], r[4 + m], 0x88), vo = _mm512_shuffle_f32x4(r[m], r[4 + m], 0xDD);
+        __m512 we = _mm512_shuffle_f32x4(r[8 + m], r[12 + m], 0x88), wo = _mm512_shuffle_f32x4(r[8 + m], r[12 + m], 0xDD);
+        t[m] = _mm512_shuffle_f32x4(ve, we, 0x88);
+        t[8 + m] = _mm512_shuffle_f32x4(ve, we, 0xDD);
+        t[4 + m] = _mm512_shuffle_f32x4(vo, wo, 0x88);
+        t[12 + m] = _mm512_shuffle_f32x4(vo, wo, 0xDD);
+    }
+    for (int i = 0; i < 16; i++) r[i] = t[i];
+}
+
+/// R pixels of one output row, 16 output channels: tile[p][0..16) for p = i·OW + j0 ..< +R.
+/// `x0`: the prepared input at flat position i·ws + j0 of channel 0; `wq`: [C][taps][16].
+CK_AVX512 CK_INLINE void ck_fwd_pixels(const ck_direct_layout *l, int64_t C, const float *x0, const float *wq,
+                                       const int64_t *taps, __m512 b, int relu, float *tile, const int R) {
+    __m512 acc[CK_DIRECT_ROW_BLOCK];
+    for (int r = 0; r < R; r++) acc[r] = b;
+    const int64_t KK = l->taps;
+    for (int64_t c = 0; c < C; c++) {
+        const float *xc = x0 + c * l->plane;
+        const float *w = wq + c * KK * 16;
+        for (int64_t t = 0; t < KK; t++) {
+            const __m512 wv = _mm512_loadu_ps(w + 16 * t);
+            const float *p = xc + taps[t];
+            for (int r = 0; r < R; r++) acc[r] = _mm512_fmadd_ps(_mm512_set1_ps(p[r]), wv, acc[r]);
+        }
+    }
+    const __m512 zero = _mm512_setzero_ps();
+    for (int r = 0; r < R; r++) _mm512_storeu_ps(tile + 16 * r, relu ? _mm512_max_ps(zero, acc[r]) : acc[r]);
+}
+
+/// Forward vectorised over output channels (16 per zmm, weights packed [O/16][C][taps][16]): one
+/// FMA per pixel and tap with the input broadcast; the [pixel][16] tile of an image is transposed
+/// in 16x16 register blocks into the NCHW output. Wastes no lanes when O is a multiple of 16.
+CK_AVX512 static void ck_forward_channels(const ck_conv_shape *s, const ck_direct_layout *l, const int64_t *taps,
+                                          const float *x, const float *w, const float *bias, int relu, float *y,
+                                          int64_t images, float *workspace) {
+    const int64_t C = s->channels, O = s->out_channels, KK = l->taps, OH = s->out_height, OW = s->out_width;
+    const int64_t P = OH * OW, ppad = (P + 15) / 16 * 16, oblocks = (O + 15) / 16;
+    float *packed = workspace;
+    float *prepared = packed + oblocks * 16 * C * KK;
+    float *tile = prepared + (l->copy ? (C * l->plane + 15) / 16 * 16 : 0);
+    for (int64_t b = 0; b < oblocks; b++)
+        for (int64_t c = 0; c < C; c++)
+            for (int64_t t = 0; t < KK; t++)
+                for (int64_t j = 0; j < 16; j++) {
+                    int64_t o = 16 * b + j;
+                    packed[((b * C + c) * KK + t) * 16 + j] = o < O ? w[(o * C + c) * KK + t] : 0.0f;
+                }
+    for (int64_t i = P * 16; i < ppad * 16; i++) tile[i] = 0;   // rows past P: transposed, never stored
+    const int64_t rowBlocks = (OW + CK_DIRECT_ROW_BLOCK - 1) / CK_DIRECT_ROW_BLOCK;
+    for (int64_t n = 0; n < images; n++) {
+        const float *xn = x + n * C * s->height * s->width;
+        const float *xin = xn;
+        if (l->copy) {
+            ck_direct_prepare(s, l, xn, prepared);
+            xin = prepared;
+        }
+        for (int64_t b = 0; b < oblocks; b++) {
+            const int64_t oc = O - 16 * b < 16 ? O - 16 * b : 16;
+            const __mmask16 om = ck_tail_mask(oc);
+            const __m512 bv = bias ? _mm512_maskz_loadu_ps(om, bias + 16 * b) : _mm512_setzero_ps();
+            const float *wq = packed + b * C * KK * 16;
+            for (int64_t i = 0; i < OH; i++) {
+                for (int64_t h = 0, j0 = 0; h < rowBlocks; h++) {
+                    const int R = (int)(OW / rowBlocks + (h < OW % rowBlocks ? 1 : 0));
+                    const float *x0 = xin + i * l->ws + j0;
+                    float *tp = tile + (i * OW + j0) * 16;
+                    switch (R) {
+                    case 1: ck_fwd_pixels(l, C, x0, wq, taps, bv, relu, tp, 1); break;
+                    case 2: ck_fwd_pixels(l, C, x0, wq, taps, bv, relu, tp, 2); break;
+                    case 3: ck_fwd_pixels(l, C, x0, wq, taps, bv, relu, tp, 3); break;
+                    case 4: ck_fwd_pixels(l, C, x0, wq, taps, bv, relu, tp, 4); break;
+                    case 5: ck_fwd_pixels(l, C, x0, wq, taps, bv, relu, tp, 5); break;
+                    case 6: ck_fwd_pixels(l, C, x0, wq, taps, bv, relu, tp, 6); break;
+                    case 7: ck_fwd_pixels(l, C, x0, wq, taps, bv, relu, tp, 7); break;
+                    case 8: ck_fwd_pixels(l, C, x0, wq, taps, bv, relu, tp, 8); break;
+                    case 9: ck_fwd_pixels(l, C, x0, wq, taps, bv, relu, tp, 9); break;
+                    case 10: ck_fwd_pixels(l, C, x0, wq, taps, bv, relu, tp, 10); break;
+                    case 11: ck_fwd_pixels(l, C, x0, wq, taps, bv, relu, tp, 11); break;
+                    case 12: ck_fwd_pixels(l, C, x0, wq, taps, bv, relu, tp, 12); break;
+                    case 13: ck_fwd_pixels(l, C, x0, wq, taps, bv, relu, tp, 13); break;
+                    default: ck_fwd_pixels(l, C, x0, wq, taps, bv, relu, tp, 14); break;
+                    }
+                    j0 += R;
+                }
+            }
+            // tile [P][16] -> y[n][16b + o][p], 16 pixels at a time.
+            float *yb = y + (n * O + 16 * b) * P;
+            for (int64_t p0 = 0; p0 < P; p0 += 16) {
+                __m512 r[16];
+                for (int k = 0; k < 16; k++) r[k] = _mm512_loadu_ps(tile + (p0 + k) * 16);
+                ck_transpose16(r);
+                const __mmask16 pm = ck_tail_mask(P - p0);
+                for (int64_t o = 0; o < oc; o++) _mm512_mask_storeu_ps(yb + o * P + p0, pm, r[o]);
+            }
+        }
+    }
+}
+
+CK_AVX512 void ck_conv_direct_forward_avx512(const ck_conv_shape *s, const float *x, const float *w,
+                                             const float *bias, int relu, float *y, int64_t images,
+                                             float *workspace) {
+    const ck_direct_layout l = ck_direct_layout_of(s);
+    int64_t taps[l.taps];
+    ck_direct_tap_offsets(s, &l, taps);
+    if (ck_direct_forward_by_channels(s, &l))
+        ck_forward_channels(s, &l, taps, x, w, bias, relu, y, images, workspace);
+    else
+        ck_forward_positions(s, &l, taps, x, w, bias, relu, y, images, workspace);
+}
+
 // MARK: - Backward filter
 
-#define CK_BWD_OB 4
+#define CK_BWD_OB 6
 #define CK_BWD_T 6
 
-/// sums[j·ostride + t·16 .. +16] += Σ_images Σ_q dy'[j][q] · x'[q + taps[t]] for OB channels, T taps.
+/// sums[j·ostride + t·16 .. +16] += Σ_images Σ_q dy'[j][q] · x'[q + taps[t]] for OB channels, T taps
+/// (OB·T <= 25: accumulators + OB gradient vectors + one input vector fit the 32 zmm registers).
 /// `xs[i]`: image i's prepared channel; `dys[i]`: image i's dy' at the block's first channel.
 CK_AVX512 CK_INLINE void ck_bwd_block(const ck_direct_layout *l, const float *const *xs, const float *const *dys,
                                       int64_t images, const int64_t *taps, float *sums, int64_t ostride,
@@ -149,11 +280,11 @@ CK_AVX512 CK_INLINE void ck_bwd_block(const ck_direct_layout *l, const float *co
         for (int64_t k = 0; k < vectors; k++) {
             const int64_t q0 = 16 * k;
             const __mmask16 m = ck_tail_mask(l->q - q0);
-            __m512 xv[CK_BWD_T];
-            for (int t = 0; t < T; t++) xv[t] = _mm512_maskz_loadu_ps(m, xt[t] + q0);
-            for (int j = 0; j < OB; j++) {
-                __m512 dv = _mm512_loadu_ps(d + j * l->qpad + q0);
-                for (int t = 0; t < T; t++) acc[j][t] = _mm512_fmadd_ps(dv, xv[t], acc[j][t]);
+            __m512 dv[CK_BWD_OB];
+            for (int j = 0; j < OB; j++) dv[j] = _mm512_loadu_ps(d + j * l->qpad + q0);
+            for (int t = 0; t < T; t++) {
+                __m512 xv = _mm512_maskz_loadu_ps(m, xt[t] + q0);
+                for (int j = 0; j < OB; j++) acc[j][t] = _mm512_fmadd_ps(dv[j], xv, acc[j][t]);
             }
         }
     }
@@ -164,29 +295,60 @@ CK_AVX512 CK_INLINE void ck_bwd_block(const ck_direct_layout *l, const float *co
         }
 }
 
+/// Size of part `i` when `count` is split into `parts` parts as evenly as possible.
+static inline int64_t ck_part(int64_t count, int64_t parts, int64_t i) {
+    return count / parts + (i < count % parts ? 1 : 0);
+}
+
+/// Vector loads per output vector when O channels are split into blocks of <= ob and the taps into
+/// chunks of <= t (each block × chunk loads its ob gradients and t inputs).
+static inline int64_t ck_bwd_loads(int64_t O, int64_t KK, int64_t ob, int64_t t) {
+    int64_t blocks = (O + ob - 1) / ob, chunks = (KK + t - 1) / t;
+    return chunks * O + blocks * KK;
+}
+
 #define CK_BWD_CASE(OB, T) \
     case (OB) * 8 + (T): ck_bwd_block(&l, xs, dys, nb, taps + t0, sums + ((o0 * C + c) * KK + t0) * 16, C * KK * 16, OB, T); break;
 
 CK_AVX512 void ck_conv_direct_backward_filter_avx512(const ck_conv_shape *s, const float *x, const float *dy,
-                                                     int64_t images, float *dw, float *workspace) {
+                                                     int64_t images, float *dw, float *db, float *workspace) {
     const ck_direct_layout l = ck_direct_layout_of(s);
     const int64_t C = s->channels, O = s->out_channels, KK = l.taps;
     const int64_t OH = s->out_height, OW = s->out_width, HW = s->height * s->width;
-    const int64_t ob = ck_direct_block(O, CK_BWD_OB), tb = ck_direct_block(KK, CK_BWD_T);
     int64_t taps[KK];
     ck_direct_tap_offsets(s, &l, taps);
+
+    // Register block: the (channels, taps) shape with the fewest loads per FMA, among those whose
+    // accumulators fit (6x4, 5x5, 4x6); ties keep the first.
+    static const int64_t shapes[3][2] = {{6, 4}, {5, 5}, {4, 6}};
+    int64_t obMax = 6, tMax = 4, best = -1;
+    for (int i = 0; i < 3; i++) {
+        int64_t loads = ck_bwd_loads(O, KK, shapes[i][0], shapes[i][1]);
+        if (best < 0 || loads < best) { best = loads; obMax = shapes[i][0]; tMax = shapes[i][1]; }
+    }
+    const int64_t blocks = (O + obMax - 1) / obMax, chunks = (KK + tMax - 1) / tMax;
+    int64_t obSize = 0;
+    for (int64_t b = 0; b < blocks; b++) { int64_t p = ck_part(O, blocks, b); if (p > obSize) obSize = p; }
+
+    // Images per chunk: what one pass (one channel block's dy' and one input channel per image)
+    // keeps in a 32 KiB share of L1, at most CK_DIRECT_BWD_IMAGES.
+    const int64_t passFloats = obSize * l.qpad + (l.copy ? l.plane : HW);
+    int64_t imagesPerChunk = (32 * 1024 / 4) / passFloats;
+    if (imagesPerChunk < 1) imagesPerChunk = 1;
+    if (imagesPerChunk > CK_DIRECT_BWD_IMAGES) imagesPerChunk = CK_DIRECT_BWD_IMAGES;
 
     // Workspace: vector sums [O][C][KK][16] | per chunk image: prepared input (when copying) | dy'.
     float *sums = workspace;
     const int64_t preparedCount = l.copy ? (C * l.plane + 15) / 16 * 16 : 0;
     const int64_t perImage = preparedCount + O * l.qpad;
-    float *chunk = sums + O * C * KK * 16;
-    for (int64_t i = 0; i < O * C * KK * 16; i++) sums[i] = 0;
+    float *biasSums = sums + O * C * KK * 16;   // [O][16]
+    float *chunk = biasSums + O * 16;
+    for (int64_t i = 0; i < (O * C * KK + O) * 16; i++) sums[i] = 0;
 
     const float *images_x[CK_DIRECT_BWD_IMAGES], *images_dy[CK_DIRECT_BWD_IMAGES];
     const float *xs[CK_DIRECT_BWD_IMAGES], *dys[CK_DIRECT_BWD_IMAGES];
-    for (int64_t n0 = 0; n0 < images; n0 += CK_DIRECT_BWD_IMAGES) {
-        const int64_t nb = images - n0 < CK_DIRECT_BWD_IMAGES ? images - n0 : CK_DIRECT_BWD_IMAGES;
+    for (int64_t n0 = 0; n0 < images; n0 += imagesPerChunk) {
+        const int64_t nb = images - n0 < imagesPerChunk ? images - n0 : imagesPerChunk;
         for (int64_t i = 0; i < nb; i++) {
             float *slot = chunk + i * perImage;
             const float *xn = x + (n0 + i) * C * HW;
@@ -199,30 +361,40 @@ CK_AVX512 void ck_conv_direct_backward_filter_avx512(const ck_conv_shape *s, con
             // dy'[o][r·ws + j] = dy[o][r][j] for j < OW, 0 elsewhere up to qpad.
             float *d = slot + preparedCount;
             const float *dyn = dy + (n0 + i) * O * OH * OW;
+            // The bias gradient sums the same rows: 16 lanes per channel, images in order.
             for (int64_t o = 0; o < O; o++) {
                 float *row = d + o * l.qpad;
                 for (int64_t k = 0; k < l.qpad; k++) row[k] = 0;
                 for (int64_t r = 0; r < OH; r++) ck_copy(row + r * l.ws, dyn + (o * OH + r) * OW, OW);
+                if (db) {
+                    __m512 sum = _mm512_loadu_ps(biasSums + 16 * o);
+                    for (int64_t k = 0; k < l.qpad; k += 16) sum = _mm512_add_ps(sum, _mm512_loadu_ps(row + k));
+                    _mm512_storeu_ps(biasSums + 16 * o, sum);
+                }
             }
             images_dy[i] = d;
         }
-        for (int64_t o0 = 0; o0 < O; o0 += ob) {
-            const int64_t oc = O - o0 < ob ? O - o0 : ob;
+        for (int64_t b = 0, o0 = 0; b < blocks; o0 += ck_part(O, blocks, b), b++) {
+            const int64_t oc = ck_part(O, blocks, b);
             for (int64_t i = 0; i < nb; i++) dys[i] = images_dy[i] + o0 * l.qpad;
             for (int64_t c = 0; c < C; c++) {
                 for (int64_t i = 0; i < nb; i++) xs[i] = images_x[i] + c * l.plane;
-                for (int64_t t0 = 0; t0 < KK; t0 += tb) {
-                    const int64_t tc = KK - t0 < tb ? KK - t0 : tb;
+                for (int64_t h = 0, t0 = 0; h < chunks; t0 += ck_part(KK, chunks, h), h++) {
+                    const int64_t tc = ck_part(KK, chunks, h);
                     switch (oc * 8 + tc) {
                     CK_BWD_CASE(1, 1) CK_BWD_CASE(1, 2) CK_BWD_CASE(1, 3) CK_BWD_CASE(1, 4) CK_BWD_CASE(1, 5) CK_BWD_CASE(1, 6)
                     CK_BWD_CASE(2, 1) CK_BWD_CASE(2, 2) CK_BWD_CASE(2, 3) CK_BWD_CASE(2, 4) CK_BWD_CASE(2, 5) CK_BWD_CASE(2, 6)
                     CK_BWD_CASE(3, 1) CK_BWD_CASE(3, 2) CK_BWD_CASE(3, 3) CK_BWD_CASE(3, 4) CK_BWD_CASE(3, 5) CK_BWD_CASE(3, 6)
                     CK_BWD_CASE(4, 1) CK_BWD_CASE(4, 2) CK_BWD_CASE(4, 3) CK_BWD_CASE(4, 4) CK_BWD_CASE(4, 5) CK_BWD_CASE(4, 6)
-                    default: break;
+                    CK_BWD_CASE(5, 1) CK_BWD_CASE(5, 2) CK_BWD_CASE(5, 3) CK_BWD_CASE(5, 4) CK_BWD_CASE(5, 5)
+                    CK_BWD_CASE(6, 1) CK_BWD_CASE(6, 2) CK_BWD_CASE(6, 3) CK_BWD_CASE(6, 4)
+                    default: break;  // not reached: oc <= obMax and tc <= tMax with obMax·tMax <= 25
                     }
                 }
             }
         }
     }
     for (int64_t i = 0; i < O * C * KK; i++) dw[i] = _mm512_reduce_add_ps(_mm512_loadu_ps(sums + 16 * i));
+    if (db)
+        for (int64_t o = 0; o < O; o++) db[o] = _mm512_reduce_add_ps(_mm512_loadu_ps(biasSums + 16 * o));
 }

@@ -78,6 +78,13 @@ static inline void ck_direct_prepare(const ck_conv_shape *s, const ck_direct_lay
     }
 }
 
+/// 1 when the forward kernel vectorises over output channels, 0 when over flat positions q:
+/// whichever wastes fewer lanes (O / (16·⌈O/16⌉) against OH·OW / (16·⌈Q/16⌉)); ties go to channels.
+static inline int ck_direct_forward_by_channels(const ck_conv_shape *s, const ck_direct_layout *l) {
+    int64_t oblocks = (s->out_channels + 15) / 16, vectors = (l->q + 15) / 16;
+    return s->out_channels * vectors >= s->out_height * s->out_width * oblocks;
+}
+
 /// Output channels per block so that `count` channels split into equal blocks of at most `most`.
 static inline int64_t ck_direct_block(int64_t count, int64_t most) {
     int64_t blocks = (count + most - 1) / most;

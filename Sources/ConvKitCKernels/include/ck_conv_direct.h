@@ -49,10 +49,10 @@ void ck_conv_direct_forward_avx512(const ck_conv_shape *s, const float *x, const
 /// Floats of workspace one worker of ck_conv_direct_backward_filter_avx512 needs.
 size_t ck_conv_direct_backward_filter_workspace(const ck_conv_shape *s);
 
-/// Filter gradient over `images` images: `dw` ([O][C][KH][KW]) is **overwritten** with
-/// Σ over these images (images in order, each sum in a fixed order: deterministic).
-/// `x` and `dy` point at the first image. No bias gradient. Requires AVX-512.
+/// Filter and bias gradients over `images` images: `dw` ([O][C][KH][KW]) and, unless NULL, `db`
+/// ([O]) are **overwritten** with the sums over these images (images in order, each sum in a
+/// fixed order: deterministic). `x` and `dy` point at the first image. Requires AVX-512.
 void ck_conv_direct_backward_filter_avx512(const ck_conv_shape *s, const float *x, const float *dy,
-                                           int64_t images, float *dw, float *workspace);
+                                           int64_t images, float *dw, float *db, float *workspace);
 
 #endif /* CONVKIT_CK_CONV_DIRECT_H */

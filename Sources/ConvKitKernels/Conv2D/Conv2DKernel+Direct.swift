@@ -11,7 +11,7 @@ import ConvKitCKernels
 ///
 ///     forward:         y[n,o,i,j]  = f( b[o] + Σ_c Σ_u Σ_v w[o,c,u,v] · x[n,c,i·S − P + u·D, j·S − P + v·D] )
 ///     backwardFilter:  dw[o,c,u,v] (+)= Σ_n Σ_i Σ_j dy[n,o,i,j] · x[n,c,i·S − P + u·D, j·S − P + v·D]
-///                      db[o]       (+)= Σ_n Σ_i Σ_j dy[n,o,i,j]
+///                      db[o]       (+)= Σ_n Σ_i Σ_j dy[n,o,i,j]     (summed by the same C kernel)
 ///
 /// backwardData has no direct kernel (im2col already beats the peers there): it runs ``Conv2DIm2col``.
 ///
@@ -48,15 +48,18 @@ enum Conv2DDirect {
     }
 
     /// Floats per worker: the C kernel's workspace (plus, for backwardFilter, the worker's partial
-    /// filter gradient), rounded to 16 floats.
+    /// filter and bias gradients), rounded to 16 floats.
     static func perWorker(_ g: Conv2DGeometry, direction: Conv2DDirection) -> Int {
         var s = shape(g)
         switch direction {
         case .forward: return (Int(ck_conv_direct_forward_workspace(&s)) + 15) / 16 * 16
-        case .backwardFilter: return (Int(ck_conv_direct_backward_filter_workspace(&s)) + g.filterCount + 15) / 16 * 16
+        case .backwardFilter: return (Int(ck_conv_direct_backward_filter_workspace(&s)) + partialCount(g) + 15) / 16 * 16
         case .backwardData: return 0
         }
     }
+
+    /// A worker's partial gradients: `[O, C, KH, KW]` then `[O]`.
+    static func partialCount(_ g: Conv2DGeometry) -> Int { (g.filterCount + g.outputChannels + 15) / 16 * 16 }
 
     /// One worker per available core (at most one per image); at least what ``Conv2DIm2col``
     /// needs to run one output row at a time, so that the portable fallback fits in it.
@@ -99,30 +102,29 @@ enum Conv2DDirect {
     ) {
         let workers = workers(g, direction: .backwardFilter, workspace: workspace.count, context: context)
         let per = perWorker(g, direction: .backwardFilter)
-        let partialOffset = per - (g.filterCount + 15) / 16 * 16   // each worker's [O, C, KH, KW] sum
+        let partialOffset = per - partialCount(g)   // each worker's [O, C, KH, KW] and [O] sums
         let x = SharedBuffer(readOnly: UnsafeBufferPointer(start: input, count: g.inputCount))
         let dy = SharedBuffer(readOnly: outputGradient)
         let ws = SharedBuffer(workspace)
         let inputImage = g.inputChannels * g.inputPlane, outputImage = g.outputChannels * g.outputPlane
+        let withBias = biasGradient != nil
         Conv2DImageParallel.eachWorker(g.batch, workers: workers, context: context) { worker, images in
             var s = shape(g)
             let slice = ws.base + worker * per
+            let partial = slice + partialOffset
             ck_conv_direct_backward_filter_avx512(&s, x.base + images.lowerBound * inputImage,
                                                   dy.base + images.lowerBound * outputImage, Int64(images.count),
-                                                  slice + partialOffset, slice)
+                                                  partial, withBias ? partial + g.filterCount : nil, slice)
         }
-        // dW (+)= Σ_w partial_w, workers in order: the same order for a given worker count.
-        let dw = SharedBuffer(UnsafeMutableBufferPointer(start: filterGradient, count: g.filterCount))
-        parallelFor(g.filterCount, context: context) { range in
-            for i in range {
-                var sum = ws.base[partialOffset + i]
-                for worker in 1..<max(1, workers) { sum += ws.base[worker * per + partialOffset + i] }
-                dw[i] = accumulate ? dw[i] + sum : sum
+        // dW (+)= Σ_w partial_w, workers in order: the same order for a given worker count (bias alike).
+        func reduce(_ target: UnsafeMutablePointer<Float>, offset: Int, count: Int) {
+            for i in 0..<count {
+                var sum = ws.base[partialOffset + offset + i]
+                for worker in 1..<max(1, workers) { sum += ws.base[worker * per + partialOffset + offset + i] }
+                target[i] = accumulate ? target[i] + sum : sum
             }
         }
-        if let biasGradient {
-            BiasKernel.reducePerChannel(outputGradient, into: biasGradient, batch: g.batch, channels: g.outputChannels,
-                                        plane: g.outputPlane, accumulate: accumulate, context: context)
-        }
+        reduce(filterGradient, offset: 0, count: g.filterCount)
+        if let db = biasGradient?.baseAddress { reduce(db, offset: g.filterCount, count: g.outputChannels) }
     }
 }
