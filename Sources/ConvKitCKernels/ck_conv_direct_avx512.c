@@ -310,13 +310,13 @@ static inline int64_t ck_bwd_loads(int64_t O, int64_t KK, int64_t ob, int64_t t)
 #define CK_BWD_CASE(OB, T) \
     case (OB) * 8 + (T): ck_bwd_block(&l, xs, dys, nb, taps + t0, sums + ((o0 * C + c) * KK + t0) * 16, C * KK * 16, OB, T); break;
 
-CK_AVX512 void ck_conv_direct_backward_filter_avx512(const ck_conv_shape *s, const float *x, const float *dy,
-                                                     int64_t images, float *dw, float *db, float *workspace) {
-    const ck_direct_layout l = ck_direct_layout_of(s);
+/// backwardFilter vectorised over the flat output positions q (see the file comment).
+CK_AVX512 static void ck_filter_positions(const ck_conv_shape *s, const ck_direct_layout *lp, const int64_t *taps,
+                                          const float *x, const float *dy, int64_t images, float *dw, float *db,
+                                          float *workspace) {
+    const ck_direct_layout l = *lp;
     const int64_t C = s->channels, O = s->out_channels, KK = l.taps;
     const int64_t OH = s->out_height, OW = s->out_width, HW = s->height * s->width;
-    int64_t taps[KK];
-    ck_direct_tap_offsets(s, &l, taps);
 
     // Register block: the (channels, taps) shape with the fewest loads per FMA, among those whose
     // accumulators fit (6x4, 5x5, 4x6); ties keep the first.
@@ -397,4 +397,139 @@ CK_AVX512 void ck_conv_direct_backward_filter_avx512(const ck_conv_shape *s, con
     for (int64_t i = 0; i < O * C * KK; i++) dw[i] = _mm512_reduce_add_ps(_mm512_loadu_ps(sums + 16 * i));
     if (db)
         for (int64_t o = 0; o < O; o++) db[o] = _mm512_reduce_add_ps(_mm512_loadu_ps(biasSums + 16 * o));
+}
+
+// MARK: - Backward filter, vectorised over output channels
+
+/// sums[(u·KW + v)·16 ..] += Σ_images Σ_(i,j) dyT[i·OW + j][0..16) · x'[i·ws + j + rows[u] + v] for
+/// U kernel rows of KW adjacent taps (U·KW <= 25 accumulators over 16 output channels).
+/// `xs[n]`: image n's prepared channel; `dts[n]`: image n's transposed gradient [P16][16].
+CK_AVX512 CK_INLINE void ck_filter_rows(const ck_direct_layout *l, const float *const *xs, const float *const *dts,
+                                        int64_t images, int64_t OH, int64_t OW, const int64_t *rows, float *sums,
+                                        const int U, const int KW) {
+    __m512 acc[CK_DIRECT_BWD_ROWS][CK_DIRECT_BWD_KW];
+    for (int u = 0; u < U; u++)
+        for (int v = 0; v < KW; v++) acc[u][v] = _mm512_setzero_ps();
+    for (int64_t n = 0; n < images; n++) {
+        const float *xr[CK_DIRECT_BWD_ROWS];
+        for (int u = 0; u < U; u++) xr[u] = xs[n] + rows[u];
+        const float *d = dts[n];
+        for (int64_t i = 0; i < OH; i++) {
+            const int64_t q = i * l->ws;
+            for (int64_t j = 0; j < OW; j++) {
+                const __m512 dv = _mm512_loadu_ps(d + 16 * (i * OW + j));
+                for (int u = 0; u < U; u++) {
+                    const float *p = xr[u] + q + j;
+                    for (int v = 0; v < KW; v++) acc[u][v] = _mm512_fmadd_ps(dv, _mm512_set1_ps(p[v]), acc[u][v]);
+                }
+            }
+        }
+    }
+    for (int u = 0; u < U; u++)
+        for (int v = 0; v < KW; v++) {
+            float *p = sums + 16 * (u * KW + v);
+            _mm512_storeu_ps(p, _mm512_add_ps(_mm512_loadu_ps(p), acc[u][v]));
+        }
+}
+
+#define CK_ROWS_CASE(U, KW) \
+    case (KW) * 16 + (U): ck_filter_rows(l, xs, dts, nb, OH, OW, rows + u0, sums + ((b * C + c) * KK + u0 * (KW)) * 16, U, KW); break;
+
+/// backwardFilter vectorised over output channels (16 per zmm): dy is transposed per image into
+/// [pixel][16] (16x16 register blocks), then each tap's gradient over 16 channels is an FMA of the
+/// pixel's gradient vector with the broadcast input, summed over the pixels of a chunk of images.
+CK_AVX512 static void ck_filter_channels(const ck_conv_shape *s, const ck_direct_layout *l, const int64_t *taps,
+                                         const float *x, const float *dy, int64_t images, float *dw, float *db,
+                                         float *workspace) {
+    const int64_t C = s->channels, O = s->out_channels, KK = l->taps, KH = s->kernel_height, KW = s->kernel_width;
+    const int64_t OH = s->out_height, OW = s->out_width, HW = s->height * s->width, P = OH * OW;
+    const int64_t oblocks = (O + 15) / 16, p16 = (P + 15) / 16 * 16;
+    // Kernel rows per chunk: as many as fit 25 accumulators, split evenly.
+    int64_t most = 25 / KW;
+    if (most > CK_DIRECT_BWD_ROWS) most = CK_DIRECT_BWD_ROWS;
+    const int64_t chunks = (KH + most - 1) / most;
+    int64_t rows[KH];
+    for (int64_t u = 0; u < KH; u++) rows[u] = taps[u * KW];   // tap (u, v) is at rows[u] + v
+
+    float *sums = workspace;                        // [O/16][C][KK][16]
+    float *biasSums = sums + oblocks * C * KK * 16; // [O/16][16]
+    const int64_t preparedCount = l->copy ? (C * l->plane + 15) / 16 * 16 : 0;
+    const int64_t perImage = preparedCount + oblocks * p16 * 16;
+    float *chunk = biasSums + oblocks * 16;
+    for (int64_t i = 0; i < oblocks * 16 * (C * KK + 1); i++) sums[i] = 0;
+
+    const float *images_x[CK_DIRECT_BWD_IMAGES], *images_dt[CK_DIRECT_BWD_IMAGES];
+    const float *xs[CK_DIRECT_BWD_IMAGES], *dts[CK_DIRECT_BWD_IMAGES];
+    for (int64_t n0 = 0; n0 < images; n0 += CK_DIRECT_BWD_IMAGES) {
+        const int64_t nb = images - n0 < CK_DIRECT_BWD_IMAGES ? images - n0 : CK_DIRECT_BWD_IMAGES;
+        for (int64_t i = 0; i < nb; i++) {
+            float *slot = chunk + i * perImage;
+            const float *xn = x + (n0 + i) * C * HW;
+            if (l->copy) {
+                ck_direct_prepare(s, l, xn, slot);
+                images_x[i] = slot;
+            } else {
+                images_x[i] = xn;
+            }
+            // dT[b][p][o] = dy[16b + o][p] (zeros for o >= O and p >= P); bias sums over p alike.
+            float *dt = slot + preparedCount;
+            const float *dyn = dy + (n0 + i) * O * P;
+            for (int64_t b = 0; b < oblocks; b++) {
+                __m512 bias = _mm512_loadu_ps(biasSums + 16 * b);
+                for (int64_t p0 = 0; p0 < p16; p0 += 16) {
+                    const __mmask16 pm = ck_tail_mask(P - p0);
+                    __m512 r[16];
+                    for (int k = 0; k < 16; k++)
+                        r[k] = 16 * b + k < O ? _mm512_maskz_loadu_ps(pm, dyn + (16 * b + k) * P + p0) : _mm512_setzero_ps();
+                    ck_transpose16(r);
+                    for (int k = 0; k < 16; k++) {
+                        _mm512_storeu_ps(dt + (b * p16 + p0 + k) * 16, r[k]);
+                        bias = _mm512_add_ps(bias, r[k]);
+                    }
+                }
+                _mm512_storeu_ps(biasSums + 16 * b, bias);
+            }
+            images_dt[i] = dt;
+        }
+        for (int64_t b = 0; b < oblocks; b++) {
+            for (int64_t i = 0; i < nb; i++) dts[i] = images_dt[i] + b * p16 * 16;
+            for (int64_t c = 0; c < C; c++) {
+                for (int64_t i = 0; i < nb; i++) xs[i] = images_x[i] + c * l->plane;
+                for (int64_t h = 0, u0 = 0; h < chunks; u0 += ck_part(KH, chunks, h), h++) {
+                    const int64_t U = ck_part(KH, chunks, h);
+                    switch (KW * 16 + U) {
+                    CK_ROWS_CASE(1, 1) CK_ROWS_CASE(2, 1) CK_ROWS_CASE(3, 1) CK_ROWS_CASE(4, 1)
+                    CK_ROWS_CASE(5, 1) CK_ROWS_CASE(6, 1) CK_ROWS_CASE(7, 1) CK_ROWS_CASE(8, 1)
+                    CK_ROWS_CASE(1, 2) CK_ROWS_CASE(2, 2) CK_ROWS_CASE(3, 2) CK_ROWS_CASE(4, 2)
+                    CK_ROWS_CASE(5, 2) CK_ROWS_CASE(6, 2) CK_ROWS_CASE(7, 2) CK_ROWS_CASE(8, 2)
+                    CK_ROWS_CASE(1, 3) CK_ROWS_CASE(2, 3) CK_ROWS_CASE(3, 3) CK_ROWS_CASE(4, 3)
+                    CK_ROWS_CASE(5, 3) CK_ROWS_CASE(6, 3) CK_ROWS_CASE(7, 3) CK_ROWS_CASE(8, 3)
+                    CK_ROWS_CASE(1, 4) CK_ROWS_CASE(2, 4) CK_ROWS_CASE(3, 4) CK_ROWS_CASE(4, 4)
+                    CK_ROWS_CASE(5, 4) CK_ROWS_CASE(6, 4)
+                    CK_ROWS_CASE(1, 5) CK_ROWS_CASE(2, 5) CK_ROWS_CASE(3, 5) CK_ROWS_CASE(4, 5) CK_ROWS_CASE(5, 5)
+                    CK_ROWS_CASE(1, 6) CK_ROWS_CASE(2, 6) CK_ROWS_CASE(3, 6) CK_ROWS_CASE(4, 6)
+                    CK_ROWS_CASE(1, 7) CK_ROWS_CASE(2, 7) CK_ROWS_CASE(3, 7)
+                    default: break;  // not reached: U·KW <= 25, U <= 8, KW <= 7
+                    }
+                }
+            }
+        }
+    }
+    for (int64_t o = 0; o < O; o++) {
+        const int64_t b = o / 16, lane = o % 16;
+        for (int64_t c = 0; c < C; c++)
+            for (int64_t t = 0; t < KK; t++) dw[(o * C + c) * KK + t] = sums[((b * C + c) * KK + t) * 16 + lane];
+        if (db) db[o] = biasSums[16 * b + lane];
+    }
+}
+
+CK_AVX512 void ck_conv_direct_backward_filter_avx512(const ck_conv_shape *s, const float *x, const float *dy,
+                                                     int64_t images, float *dw, float *db, float *workspace) {
+    const ck_direct_layout l = ck_direct_layout_of(s);
+    int64_t taps[l.taps];
+    ck_direct_tap_offsets(s, &l, taps);
+    if (ck_direct_filter_by_channels(s, &l))
+        ck_filter_channels(s, &l, taps, x, dy, images, dw, db, workspace);
+    else
+        ck_filter_positions(s, &l, taps, x, dy, images, dw, db, workspace);
 }

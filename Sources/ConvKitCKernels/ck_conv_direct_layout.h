@@ -85,6 +85,18 @@ static inline int ck_direct_forward_by_channels(const ck_conv_shape *s, const ck
     return s->out_channels * vectors >= s->out_height * s->out_width * oblocks;
 }
 
+/// Largest kernel width / rows per chunk of the channel-vectorised backwardFilter kernel.
+#define CK_DIRECT_BWD_KW 7
+#define CK_DIRECT_BWD_ROWS 8
+
+/// 1 when backwardFilter vectorises over output channels: stride 1 and no dilation along the
+/// width (the taps of a kernel row are then adjacent), KW <= 7, and fewer wasted lanes than the
+/// flat-position kernel (as for the forward choice).
+static inline int ck_direct_filter_by_channels(const ck_conv_shape *s, const ck_direct_layout *l) {
+    return s->stride_width == 1 && s->dilation_width == 1 && s->kernel_width <= CK_DIRECT_BWD_KW
+        && ck_direct_forward_by_channels(s, l);
+}
+
 /// Output channels per block so that `count` channels split into equal blocks of at most `most`.
 static inline int64_t ck_direct_block(int64_t count, int64_t most) {
     int64_t blocks = (count + most - 1) / most;
