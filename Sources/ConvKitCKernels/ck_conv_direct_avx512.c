@@ -157,12 +157,14 @@ CK_AVX512 CK_INLINE void ck_transpose16(__m512 r[16]) {
     for (int i = 0; i < 16; i++) r[i] = t[i];
 }
 
-/// R pixels of one output row, 16 output channels: tile[p][0..16) for p = i·OW + j0 ..< +R.
+/// R pixels of ROWS (1 or 2) output rows, 16 output channels: tile[p][0..16) for p = (i + k)·OW + j0 ..< +R.
 /// `x0`: the prepared input at flat position i·ws + j0 of channel 0; `wq`: [C][taps][16].
-CK_AVX512 CK_INLINE void ck_fwd_pixels(const ck_direct_layout *l, int64_t C, const float *x0, const float *wq,
-                                       const int64_t *taps, __m512 b, int relu, float *tile, const int R) {
-    __m512 acc[CK_DIRECT_ROW_BLOCK];
-    for (int r = 0; r < R; r++) acc[r] = b;
+CK_AVX512 CK_INLINE void ck_fwd_pixels(const ck_direct_layout *l, int64_t C, int64_t OW, const float *x0,
+                                       const float *wq, const int64_t *taps, __m512 b, int relu, float *tile,
+                                       const int ROWS, const int R) {
+    __m512 acc[2][CK_DIRECT_ROW_BLOCK];
+    for (int k = 0; k < ROWS; k++)
+        for (int r = 0; r < R; r++) acc[k][r] = b;
     const int64_t KK = l->taps;
     for (int64_t c = 0; c < C; c++) {
         const float *xc = x0 + c * l->plane;
@@ -170,12 +172,63 @@ CK_AVX512 CK_INLINE void ck_fwd_pixels(const ck_direct_layout *l, int64_t C, con
         for (int64_t t = 0; t < KK; t++) {
             const __m512 wv = _mm512_loadu_ps(w + 16 * t);
             const float *p = xc + taps[t];
-            for (int r = 0; r < R; r++) acc[r] = _mm512_fmadd_ps(_mm512_set1_ps(p[r]), wv, acc[r]);
+            for (int k = 0; k < ROWS; k++)
+                for (int r = 0; r < R; r++)
+                    acc[k][r] = _mm512_fmadd_ps(_mm512_set1_ps(p[k * l->ws + r]), wv, acc[k][r]);
         }
     }
     const __m512 zero = _mm512_setzero_ps();
-    for (int r = 0; r < R; r++) _mm512_storeu_ps(tile + 16 * r, relu ? _mm512_max_ps(zero, acc[r]) : acc[r]);
+    for (int k = 0; k < ROWS; k++)
+        for (int r = 0; r < R; r++)
+            _mm512_storeu_ps(tile + 16 * (k * OW + r), relu ? _mm512_max_ps(zero, acc[k][r]) : acc[k][r]);
 }
+
+/// As ck_fwd_pixels for two rows when the rows are not strided or dilated (SH = DH = 1): input row
+/// e of the window serves tap row e of output row i and tap row e − 1 of row i + 1, so each
+/// broadcast input feeds two FMAs. `cols[v]`: offset of tap (0, v).
+CK_AVX512 CK_INLINE void ck_fwd_pixels_shared(const ck_direct_layout *l, int64_t C, int64_t OW, int64_t KH, int64_t KW,
+                                              const float *x0, const float *wq, const int64_t *cols, __m512 b,
+                                              int relu, float *tile, const int R) {
+    __m512 acc[2][CK_DIRECT_ROW_BLOCK];
+    for (int k = 0; k < 2; k++)
+        for (int r = 0; r < R; r++) acc[k][r] = b;
+    const int64_t KK = l->taps;
+    for (int64_t c = 0; c < C; c++) {
+        const float *xc = x0 + c * l->plane;
+        const float *w = wq + c * KK * 16;
+        for (int64_t v = 0; v < KW; v++) {   // e = 0: row i only
+            const __m512 wa = _mm512_loadu_ps(w + 16 * v);
+            const float *p = xc + cols[v];
+            for (int r = 0; r < R; r++) acc[0][r] = _mm512_fmadd_ps(_mm512_set1_ps(p[r]), wa, acc[0][r]);
+        }
+        for (int64_t e = 1; e < KH; e++) {
+            for (int64_t v = 0; v < KW; v++) {
+                const __m512 wa = _mm512_loadu_ps(w + 16 * (e * KW + v));
+                const __m512 wb = _mm512_loadu_ps(w + 16 * ((e - 1) * KW + v));
+                const float *p = xc + e * l->ws + cols[v];
+                for (int r = 0; r < R; r++) {
+                    const __m512 xb = _mm512_set1_ps(p[r]);
+                    acc[0][r] = _mm512_fmadd_ps(xb, wa, acc[0][r]);
+                    acc[1][r] = _mm512_fmadd_ps(xb, wb, acc[1][r]);
+                }
+            }
+        }
+        for (int64_t v = 0; v < KW; v++) {   // e = KH: row i + 1 only
+            const __m512 wb = _mm512_loadu_ps(w + 16 * ((KH - 1) * KW + v));
+            const float *p = xc + KH * l->ws + cols[v];
+            for (int r = 0; r < R; r++) acc[1][r] = _mm512_fmadd_ps(_mm512_set1_ps(p[r]), wb, acc[1][r]);
+        }
+    }
+    const __m512 zero = _mm512_setzero_ps();
+    for (int k = 0; k < 2; k++)
+        for (int r = 0; r < R; r++)
+            _mm512_storeu_ps(tile + 16 * (k * OW + r), relu ? _mm512_max_ps(zero, acc[k][r]) : acc[k][r]);
+}
+
+#define CK_PIXELS_CASE(R) \
+    case R: if (rowsHere == 2 && shared) ck_fwd_pixels_shared(l, C, OW, KH, KW, x0, wq, taps, bv, relu, tp, R); \
+            else if (rowsHere == 2) ck_fwd_pixels(l, C, OW, x0, wq, taps, bv, relu, tp, 2, R); \
+            else ck_fwd_pixels(l, C, OW, x0, wq, taps, bv, relu, tp, 1, R); break;
 
 /// Forward vectorised over output channels (16 per zmm, weights packed [O/16][C][taps][16]): one
 /// FMA per pixel and tap with the input broadcast; the [pixel][16] tile of an image is transposed
@@ -185,6 +238,9 @@ CK_AVX512 static void ck_forward_channels(const ck_conv_shape *s, const ck_direc
                                           int64_t images, float *workspace) {
     const int64_t C = s->channels, O = s->out_channels, KK = l->taps, OH = s->out_height, OW = s->out_width;
     const int64_t P = OH * OW, ppad = (P + 15) / 16 * 16, oblocks = (O + 15) / 16;
+    const int64_t KH = s->kernel_height, KW = s->kernel_width;
+    // Unstrided, undilated rows: tap (u, v) sits at u·ws + taps[v], which the shared two-row block uses.
+    const int shared = s->stride_height == 1 && s->dilation_height == 1;
     float *packed = workspace;
     float *prepared = packed + oblocks * 16 * C * KK;
     float *tile = prepared + (l->copy ? (C * l->plane + 15) / 16 * 16 : 0);
@@ -209,26 +265,17 @@ CK_AVX512 static void ck_forward_channels(const ck_conv_shape *s, const ck_direc
             const __mmask16 om = ck_tail_mask(oc);
             const __m512 bv = bias ? _mm512_maskz_loadu_ps(om, bias + 16 * b) : _mm512_setzero_ps();
             const float *wq = packed + b * C * KK * 16;
-            for (int64_t i = 0; i < OH; i++) {
+            for (int64_t i = 0; i < OH; i += 2) {
+                const int rowsHere = i + 1 < OH ? 2 : 1;
                 for (int64_t h = 0, j0 = 0; h < rowBlocks; h++) {
                     const int R = (int)(OW / rowBlocks + (h < OW % rowBlocks ? 1 : 0));
                     const float *x0 = xin + i * l->ws + j0;
                     float *tp = tile + (i * OW + j0) * 16;
                     switch (R) {
-                    case 1: ck_fwd_pixels(l, C, x0, wq, taps, bv, relu, tp, 1); break;
-                    case 2: ck_fwd_pixels(l, C, x0, wq, taps, bv, relu, tp, 2); break;
-                    case 3: ck_fwd_pixels(l, C, x0, wq, taps, bv, relu, tp, 3); break;
-                    case 4: ck_fwd_pixels(l, C, x0, wq, taps, bv, relu, tp, 4); break;
-                    case 5: ck_fwd_pixels(l, C, x0, wq, taps, bv, relu, tp, 5); break;
-                    case 6: ck_fwd_pixels(l, C, x0, wq, taps, bv, relu, tp, 6); break;
-                    case 7: ck_fwd_pixels(l, C, x0, wq, taps, bv, relu, tp, 7); break;
-                    case 8: ck_fwd_pixels(l, C, x0, wq, taps, bv, relu, tp, 8); break;
-                    case 9: ck_fwd_pixels(l, C, x0, wq, taps, bv, relu, tp, 9); break;
-                    case 10: ck_fwd_pixels(l, C, x0, wq, taps, bv, relu, tp, 10); break;
-                    case 11: ck_fwd_pixels(l, C, x0, wq, taps, bv, relu, tp, 11); break;
-                    case 12: ck_fwd_pixels(l, C, x0, wq, taps, bv, relu, tp, 12); break;
-                    case 13: ck_fwd_pixels(l, C, x0, wq, taps, bv, relu, tp, 13); break;
-                    default: ck_fwd_pixels(l, C, x0, wq, taps, bv, relu, tp, 14); break;
+                    CK_PIXELS_CASE(1) CK_PIXELS_CASE(2) CK_PIXELS_CASE(3) CK_PIXELS_CASE(4) CK_PIXELS_CASE(5)
+                    CK_PIXELS_CASE(6) CK_PIXELS_CASE(7) CK_PIXELS_CASE(8) CK_PIXELS_CASE(9) CK_PIXELS_CASE(10)
+                    CK_PIXELS_CASE(11) CK_PIXELS_CASE(12) CK_PIXELS_CASE(13) CK_PIXELS_CASE(14)
+                    default: break;  // not reached: R <= CK_DIRECT_ROW_BLOCK
                     }
                     j0 += R;
                 }
