@@ -130,7 +130,7 @@ CK_AVX512 static void ck_forward_positions(const ck_conv_shape *s, const ck_dire
 // MARK: - Forward, vectorised over output channels
 
 /// Pixels per register block of the channel-vectorised forward kernel.
-#define CK_DIRECT_ROW_BLOCK 14
+#define CK_DIRECT_ROW_BLOCK 12
 
 /// Transposes the 16x16 block r (row i = r[i]) in registers: afterwards r[j] holds old column j.
 CK_AVX512 CK_INLINE void ck_transpose16(__m512 r[16]) {
@@ -274,7 +274,7 @@ CK_AVX512 static void ck_forward_channels(const ck_conv_shape *s, const ck_direc
                     switch (R) {
                     CK_PIXELS_CASE(1) CK_PIXELS_CASE(2) CK_PIXELS_CASE(3) CK_PIXELS_CASE(4) CK_PIXELS_CASE(5)
                     CK_PIXELS_CASE(6) CK_PIXELS_CASE(7) CK_PIXELS_CASE(8) CK_PIXELS_CASE(9) CK_PIXELS_CASE(10)
-                    CK_PIXELS_CASE(11) CK_PIXELS_CASE(12) CK_PIXELS_CASE(13) CK_PIXELS_CASE(14)
+                    CK_PIXELS_CASE(11) CK_PIXELS_CASE(12)
                     default: break;  // not reached: R <= CK_DIRECT_ROW_BLOCK
                     }
                     j0 += R;
