@@ -23,9 +23,11 @@ size_t ck_conv_direct_backward_filter_workspace(const ck_conv_shape *s) {
         // sums [O/16][C][taps][16] + [O/16][16] | per image: prepared input, dy transposed [O/16][P16][16]
         int64_t oblocks = (s->out_channels + 15) / 16, p16 = (s->out_height * s->out_width + 15) / 16 * 16;
         size_t sums = (size_t)(oblocks * 16 * (s->channels * l.taps + 1));
-        return sums + (size_t)CK_DIRECT_BWD_IMAGES * (prepared + (size_t)(oblocks * p16 * 16));
+        size_t perImage = prepared + (size_t)(oblocks * p16 * 16);
+        return sums + (size_t)ck_direct_bwd_images((int64_t)perImage) * perImage;
     }
     // sums [O][C][taps][16] + [O][16] | per image: prepared input, dy' [O][qpad]
     size_t sums = (size_t)((s->out_channels * s->channels * l.taps + s->out_channels) * 16);
-    return sums + (size_t)CK_DIRECT_BWD_IMAGES * (prepared + (size_t)(s->out_channels * l.qpad));
+    size_t perImage = prepared + (size_t)(s->out_channels * l.qpad);
+    return sums + (size_t)ck_direct_bwd_images((int64_t)perImage) * perImage;
 }

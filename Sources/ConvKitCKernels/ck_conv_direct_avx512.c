@@ -382,12 +382,12 @@ CK_AVX512 static void ck_filter_positions(const ck_conv_shape *s, const ck_direc
     const int64_t passFloats = obSize * l.qpad + (l.copy ? l.plane : HW);
     int64_t imagesPerChunk = (32 * 1024 / 4) / passFloats;
     if (imagesPerChunk < 1) imagesPerChunk = 1;
-    if (imagesPerChunk > CK_DIRECT_BWD_IMAGES) imagesPerChunk = CK_DIRECT_BWD_IMAGES;
 
     // Workspace: vector sums [O][C][KK][16] | per chunk image: prepared input (when copying) | dy'.
     float *sums = workspace;
     const int64_t preparedCount = l.copy ? (C * l.plane + 15) / 16 * 16 : 0;
     const int64_t perImage = preparedCount + O * l.qpad;
+    if (imagesPerChunk > ck_direct_bwd_images(perImage)) imagesPerChunk = ck_direct_bwd_images(perImage);
     float *biasSums = sums + O * C * KK * 16;   // [O][16]
     float *chunk = biasSums + O * 16;
     for (int64_t i = 0; i < (O * C * KK + O) * 16; i++) sums[i] = 0;
@@ -507,8 +507,9 @@ CK_AVX512 static void ck_filter_channels(const ck_conv_shape *s, const ck_direct
 
     const float *images_x[CK_DIRECT_BWD_IMAGES], *images_dt[CK_DIRECT_BWD_IMAGES];
     const float *xs[CK_DIRECT_BWD_IMAGES], *dts[CK_DIRECT_BWD_IMAGES];
-    for (int64_t n0 = 0; n0 < images; n0 += CK_DIRECT_BWD_IMAGES) {
-        const int64_t nb = images - n0 < CK_DIRECT_BWD_IMAGES ? images - n0 : CK_DIRECT_BWD_IMAGES;
+    const int64_t imagesPerChunk = ck_direct_bwd_images(perImage);
+    for (int64_t n0 = 0; n0 < images; n0 += imagesPerChunk) {
+        const int64_t nb = images - n0 < imagesPerChunk ? images - n0 : imagesPerChunk;
         for (int64_t i = 0; i < nb; i++) {
             float *slot = chunk + i * perImage;
             const float *xn = x + (n0 + i) * C * HW;

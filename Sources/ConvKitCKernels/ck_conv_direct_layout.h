@@ -97,6 +97,13 @@ static inline int ck_direct_filter_by_channels(const ck_conv_shape *s, const ck_
         && ck_direct_forward_by_channels(s, l);
 }
 
+/// Images whose prepared planes backwardFilter keeps at once, given the floats per image: up to
+/// CK_DIRECT_BWD_IMAGES, within 1 MiB (at least one image).
+static inline int64_t ck_direct_bwd_images(int64_t perImage) {
+    int64_t n = (1 << 18) / (perImage > 0 ? perImage : 1);
+    return n < 1 ? 1 : (n > CK_DIRECT_BWD_IMAGES ? CK_DIRECT_BWD_IMAGES : n);
+}
+
 /// Output channels per block so that `count` channels split into equal blocks of at most `most`.
 static inline int64_t ck_direct_block(int64_t count, int64_t most) {
     int64_t blocks = (count + most - 1) / most;

@@ -28,8 +28,8 @@ enum Conv2DDirect {
     /// The vector instructions the C kernels need.
     static let requiredLevel: SIMDLevel = .avx512
 
-    /// Largest per-worker workspace (floats) the algorithm accepts: 8 MiB.
-    static let perWorkerCapFloats = (8 << 20) / MemoryLayout<Float>.stride
+    /// Largest per-worker workspace (floats) the algorithm accepts: the default cap of a call (32 MiB).
+    static let perWorkerCapFloats = Conv2DLoweringPlan.defaultWorkspaceCapBytes / MemoryLayout<Float>.stride
 
     static func supports(_ g: Conv2DGeometry) -> Bool {
         g.groups == 1 && SIMDLevel.detected >= requiredLevel && g.kernelPlane <= 4096
@@ -61,10 +61,13 @@ enum Conv2DDirect {
     /// A worker's partial gradients: `[O, C, KH, KW]` then `[O]`.
     static func partialCount(_ g: Conv2DGeometry) -> Int { (g.filterCount + g.outputChannels + 15) / 16 * 16 }
 
-    /// One worker per available core (at most one per image); at least what ``Conv2DIm2col``
-    /// needs to run one output row at a time, so that the portable fallback fits in it.
-    static func workspaceCount(_ g: Conv2DGeometry, direction: Conv2DDirection) -> Int {
-        let direct = perWorker(g, direction: direction) * min(g.batch, ComputeContext.availableCores)
+    /// One worker per available core (at most one per image, and as many as fit in `capBytes`, at
+    /// least one); at least what ``Conv2DIm2col`` needs to run one output row at a time, so that
+    /// the portable fallback fits in it.
+    static func workspaceCount(_ g: Conv2DGeometry, direction: Conv2DDirection, capBytes: Int) -> Int {
+        let per = perWorker(g, direction: direction)
+        let fit = max(1, capBytes / MemoryLayout<Float>.stride / max(1, per))
+        let direct = per * min(g.batch, ComputeContext.availableCores, fit)
         let im2colRow = g.isPointwise ? 0 : g.columnRows * g.outputWidth
         return max(direct, im2colRow)
     }

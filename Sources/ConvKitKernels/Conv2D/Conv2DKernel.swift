@@ -114,7 +114,7 @@ public enum Conv2DKernel {
         case .im2col: return Conv2DLoweringPlan(g, capBytes: capBytes).workspaceCount
         case .winograd: return Conv2DWinograd.workspaceCount(g, direction: direction, capBytes: capBytes)
         case .im2colImageParallel: return Conv2DImageParallel.workspaceCount(g, direction: direction, capBytes: capBytes)
-        case .direct: return Conv2DDirect.workspaceCount(g, direction: direction)
+        case .direct: return Conv2DDirect.workspaceCount(g, direction: direction, capBytes: capBytes)
         case .depthwise, .automatic: return 0
         }
     }
