@@ -313,9 +313,11 @@ CK_AVX512 void ck_conv_direct_forward_avx512(const ck_conv_shape *s, const float
 /// sums[j·ostride + t·16 .. +16] += Σ_images Σ_q dy'[j][q] · x'[q + taps[t]] for OB channels, T taps
 /// (OB·T <= 25: accumulators + OB gradient vectors + one input vector fit the 32 zmm registers).
 /// `xs[i]`: image i's prepared channel; `dys[i]`: image i's dy' at the block's first channel.
+/// `lanes[k]`: the lanes of vector k that are real outputs (q < Q and j = q mod ws < OW); the other
+/// lanes load no input, so a non-finite input pixel outside a tap's window cannot reach its sum.
 CK_AVX512 CK_INLINE void ck_bwd_block(const ck_direct_layout *l, const float *const *xs, const float *const *dys,
-                                      int64_t images, const int64_t *taps, float *sums, int64_t ostride,
-                                      const int OB, const int T) {
+                                      int64_t images, const int64_t *taps, const __mmask16 *lanes, float *sums,
+                                      int64_t ostride, const int OB, const int T) {
     __m512 acc[CK_BWD_OB][CK_BWD_T];
     for (int j = 0; j < OB; j++)
         for (int t = 0; t < T; t++) acc[j][t] = _mm512_setzero_ps();
@@ -326,7 +328,7 @@ CK_AVX512 CK_INLINE void ck_bwd_block(const ck_direct_layout *l, const float *co
         for (int t = 0; t < T; t++) xt[t] = x + taps[t];
         for (int64_t k = 0; k < vectors; k++) {
             const int64_t q0 = 16 * k;
-            const __mmask16 m = ck_tail_mask(l->q - q0);
+            const __mmask16 m = lanes[k];
             __m512 dv[CK_BWD_OB];
             for (int j = 0; j < OB; j++) dv[j] = _mm512_loadu_ps(d + j * l->qpad + q0);
             for (int t = 0; t < T; t++) {
@@ -355,7 +357,7 @@ static inline int64_t ck_bwd_loads(int64_t O, int64_t KK, int64_t ob, int64_t t)
 }
 
 #define CK_BWD_CASE(OB, T) \
-    case (OB) * 8 + (T): ck_bwd_block(&l, xs, dys, nb, taps + t0, sums + ((o0 * C + c) * KK + t0) * 16, C * KK * 16, OB, T); break;
+    case (OB) * 8 + (T): ck_bwd_block(&l, xs, dys, nb, taps + t0, lanes, sums + ((o0 * C + c) * KK + t0) * 16, C * KK * 16, OB, T); break;
 
 /// backwardFilter vectorised over the flat output positions q (see the file comment).
 CK_AVX512 static void ck_filter_positions(const ck_conv_shape *s, const ck_direct_layout *lp, const int64_t *taps,
@@ -364,6 +366,16 @@ CK_AVX512 static void ck_filter_positions(const ck_conv_shape *s, const ck_direc
     const ck_direct_layout l = *lp;
     const int64_t C = s->channels, O = s->out_channels, KK = l.taps;
     const int64_t OH = s->out_height, OW = s->out_width, HW = s->height * s->width;
+    const int64_t vectors = (l.q + 15) / 16;
+    __mmask16 lanes[vectors];
+    for (int64_t k = 0; k < vectors; k++) {
+        unsigned m = 0;
+        for (int64_t b = 0; b < 16; b++) {
+            int64_t q = 16 * k + b;
+            if (q < l.q && q % l.ws < OW) m |= 1u << b;
+        }
+        lanes[k] = (__mmask16)m;
+    }
 
     // Register block: the (channels, taps) shape with the fewest loads per FMA, among those whose
     // accumulators fit (6x4, 5x5, 4x6); ties keep the first.

@@ -28,6 +28,10 @@ enum Conv2DDirect {
     /// The vector instructions the C kernels need.
     static let requiredLevel: SIMDLevel = .avx512
 
+    /// ``Conv2DAlgorithm/automatic`` picks direct up to this reduction length `C·KH·KW` (the largest
+    /// measured win: C = 32, 5×5, 1.9–2.0× over im2col; see docs/Architecture.md).
+    static let automaticMaxReduction = 800
+
     /// Largest per-worker workspace (floats) the algorithm accepts: the default cap of a call (32 MiB).
     static let perWorkerCapFloats = Conv2DLoweringPlan.defaultWorkspaceCapBytes / MemoryLayout<Float>.stride
 
