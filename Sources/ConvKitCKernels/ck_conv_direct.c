@@ -26,8 +26,9 @@ size_t ck_conv_direct_backward_filter_workspace(const ck_conv_shape *s) {
         size_t perImage = prepared + (size_t)(oblocks * p16 * 16);
         return sums + (size_t)ck_direct_bwd_images((int64_t)perImage) * perImage;
     }
-    // sums [O][C][taps][16] + [O][16] | per image: prepared input, dy' [O][qpad]
+    // sums [O][C][taps][16] + [O][16] | per image: prepared input, dy' [O][qpad] | lane masks (16 bits per vector)
     size_t sums = (size_t)((s->out_channels * s->channels * l.taps + s->out_channels) * 16);
     size_t perImage = prepared + (size_t)(s->out_channels * l.qpad);
-    return sums + (size_t)ck_direct_bwd_images((int64_t)perImage) * perImage;
+    size_t masks = (size_t)(((l.q + 15) / 16 + 1) / 2);
+    return sums + (size_t)ck_direct_bwd_images((int64_t)perImage) * perImage + masks;
 }

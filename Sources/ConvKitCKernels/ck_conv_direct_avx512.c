@@ -367,15 +367,6 @@ CK_AVX512 static void ck_filter_positions(const ck_conv_shape *s, const ck_direc
     const int64_t C = s->channels, O = s->out_channels, KK = l.taps;
     const int64_t OH = s->out_height, OW = s->out_width, HW = s->height * s->width;
     const int64_t vectors = (l.q + 15) / 16;
-    __mmask16 lanes[vectors];
-    for (int64_t k = 0; k < vectors; k++) {
-        unsigned m = 0;
-        for (int64_t b = 0; b < 16; b++) {
-            int64_t q = 16 * k + b;
-            if (q < l.q && q % l.ws < OW) m |= 1u << b;
-        }
-        lanes[k] = (__mmask16)m;
-    }
 
     // Register block: the (channels, taps) shape with the fewest loads per FMA, among those whose
     // accumulators fit (6x4, 5x5, 4x6); ties keep the first.
@@ -395,7 +386,8 @@ CK_AVX512 static void ck_filter_positions(const ck_conv_shape *s, const ck_direc
     int64_t imagesPerChunk = (32 * 1024 / 4) / passFloats;
     if (imagesPerChunk < 1) imagesPerChunk = 1;
 
-    // Workspace: vector sums [O][C][KK][16] | per chunk image: prepared input (when copying) | dy'.
+    // Workspace: vector sums [O][C][KK][16] + [O][16] | per chunk image: prepared input (when
+    // copying) | dy' | lane masks.
     float *sums = workspace;
     const int64_t preparedCount = l.copy ? (C * l.plane + 15) / 16 * 16 : 0;
     const int64_t perImage = preparedCount + O * l.qpad;
@@ -403,6 +395,17 @@ CK_AVX512 static void ck_filter_positions(const ck_conv_shape *s, const ck_direc
     float *biasSums = sums + O * C * KK * 16;   // [O][16]
     float *chunk = biasSums + O * 16;
     for (int64_t i = 0; i < (O * C * KK + O) * 16; i++) sums[i] = 0;
+    // Then the lane masks, one 16-bit mask per vector (a worker thread's stack could not hold
+    // them for large planes).
+    __mmask16 *lanes = (__mmask16 *)(chunk + ck_direct_bwd_images(perImage) * perImage);
+    for (int64_t k = 0; k < vectors; k++) {
+        unsigned m = 0;
+        for (int64_t b = 0; b < 16; b++) {
+            int64_t q = 16 * k + b;
+            if (q < l.q && q % l.ws < OW) m |= 1u << b;
+        }
+        lanes[k] = (__mmask16)m;
+    }
 
     const float *images_x[CK_DIRECT_BWD_IMAGES], *images_dy[CK_DIRECT_BWD_IMAGES];
     const float *xs[CK_DIRECT_BWD_IMAGES], *dys[CK_DIRECT_BWD_IMAGES];

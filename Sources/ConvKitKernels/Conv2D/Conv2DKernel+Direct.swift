@@ -36,7 +36,7 @@ enum Conv2DDirect {
     static let perWorkerCapFloats = Conv2DLoweringPlan.defaultWorkspaceCapBytes / MemoryLayout<Float>.stride
 
     static func supports(_ g: Conv2DGeometry) -> Bool {
-        g.groups == 1 && SIMDLevel.detected >= requiredLevel && g.kernelPlane <= 4096
+        g.groups == 1 && SIMDLevel.detected >= requiredLevel && g.kernelPlane <= 1024
             && perWorker(g, direction: .forward) <= perWorkerCapFloats
             && perWorker(g, direction: .backwardFilter) <= perWorkerCapFloats
     }
