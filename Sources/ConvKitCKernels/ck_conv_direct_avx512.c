@@ -1,14 +1,16 @@
 // Direct convolution, AVX-512 version (see include/ck_conv_direct.h for the math and layout).
 //
-// Forward: per image, per block of OB <= 8 output channels, per 48 flat outputs q (3 zmm):
-//     acc[j][v] = b[o0+j];  for c, tap t: acc[j][v] += w[o0+j, c, t] · x'[c][q + tap(t)]
+// Forward over positions: per image, per block of OB <= 8 output channels, per 48 flat outputs q
+// (3 zmm): acc[j][v] = b[o0+j]; for c, tap t: acc[j][v] += w[o0+j, c, t] · x'[c][q + tap(t)]
 // (the input vector is loaded once and reused by the OB channels; weights are broadcast from a
 // per-worker copy packed as [block][c][t][j]), then ReLU, into a tile [OB][qpad] whose rows are
 // copied out at pitch OW.
-// backwardFilter: per chunk of <= 8 images (as many as keep one pass in L1), per block of OB output
-// channels, channel c and chunk of T taps (OB x T = 6x4, 5x5 or 4x6, whichever loads least): acc[j][t] += dy'[j][q] · x'[c][q + tap(t)] over the images' flat
-// outputs (dy' = dy re-laid at pitch ws, zeros at j >= OW), added to per-worker vector sums
-// [O][C][KH·KW][16] once per chunk; the sums are reduced horizontally at the end.
+// Forward over channels: see ck_forward_channels. backwardFilter over positions: per chunk of
+// images (as many as keep one pass in L1, at most 8), per block of OB output channels, channel c
+// and chunk of T taps (OB x T = 6x4, 5x5 or 4x6, whichever loads least): acc[j][t] += dy'[j][q] ·
+// x'[c][q + tap(t)] over the images' flat outputs (dy' = dy re-laid at pitch ws, zeros at
+// j >= OW), added to per-worker vector sums [O][C][KH·KW][16] once per chunk and reduced
+// horizontally at the end. backwardFilter over channels: see ck_filter_channels.
 #include <immintrin.h>
 #include "ck_conv_direct_layout.h"
 

@@ -19,9 +19,16 @@
 // q = i·Ws + j: one output row of the "flat" index space q ∈ [0, Q), Q = (OH−1)·Ws + OW, is a
 // contiguous run, and the whole plane is one long vector loop (the lanes with j ≥ OW are computed
 // and discarded). With stride 1 and no padding the sub-plane is the input itself (no copy).
-// AVX-512 vectors run over q (16 outputs per zmm), with a register block of up to 8 output
-// channels × 3 vectors (forward: broadcast weight, FMA) or 4 output channels × 6 taps
-// (backwardFilter: dot products over q, reduced once per worker).
+// Each direction has two AVX-512 kernels and uses the one that wastes fewer lanes:
+// - over positions q (16 outputs per zmm; LeNet C1, O = 6): forward broadcasts a weight against
+//   an input vector for a block of up to 8 channels × 3 vectors; backwardFilter forms dot products
+//   over q of the gradient (re-laid at pitch Ws, zeros past each row) with shifted input vectors,
+//   for up to 6 channels × 4 taps (or 5 × 5, 4 × 6), reduced once per worker;
+// - over 16 output channels per zmm (LeNet C3, O = 16): forward broadcasts each input pixel
+//   against the packed weight vector of a tap, for up to 12 pixels × 2 rows (unstrided rows share
+//   each broadcast), and transposes the [pixel][16] results in 16×16 register blocks into NCHW;
+//   backwardFilter (stride 1 along the width) transposes the gradient to [pixel][16] and adds
+//   gradient vector × broadcast input for up to 25 taps at once.
 //
 // The functions are single-threaded over a range of images; the caller splits the batch and
 // gives each worker its own workspace of the size the *_workspace functions return.
