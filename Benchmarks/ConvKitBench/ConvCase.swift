@@ -27,10 +27,11 @@ struct ConvCase {
                               naive: naiveTiming, ceiling: nil, workspace: 0, check: nil))
             for threads in runner.threads {
                 let context = ComputeContext(threads: threads)
-                // Algorithms that do not apply to this shape (they would run im2col) are skipped, and
-                // `automatic` too: it runs one of the others (marked `chosen_by_automatic`).
+                // Algorithms that do not apply to this shape and direction (they would run im2col) are
+                // skipped, and `automatic` too: it runs one of the others (marked `chosen_by_automatic`).
                 for algorithm in Conv2DAlgorithm.allCases
-                where algorithm != .naive && algorithm != .automatic && algorithm.supports(g) {
+                where algorithm != .naive && algorithm != .automatic
+                    && algorithm.effective(for: g, direction: direction) == algorithm {
                     let workspace = FloatBuffer(count: Conv2DKernel.workspaceCount(g, algorithm: algorithm, direction: direction))
                     let check = reference.verify(algorithm: algorithm, full: g, data: data,
                                                  workspace: workspace, context: context)
@@ -71,7 +72,8 @@ struct ConvCase {
             fractionOfCopy: nil, copyMs: nil, workspaceBytes: workspace,
             callsPerSample: timing.callsPerSample, samples: timing.samples,
             verified: check?.passed, worstErrorRatio: check?.worstRatio,
-            chosenByAutomatic: check == nil ? nil : Conv2DAlgorithm.automatic.effective(for: g).rawValue == algorithm)
+            chosenByAutomatic: check == nil ? nil
+                : Conv2DAlgorithm.automatic.effective(for: g, direction: direction).rawValue == algorithm)
     }
 }
 

@@ -11,8 +11,12 @@ import _ConvKitTestSupport
 struct Conv2DReferenceTests {
     static let table: [NamedConv] = (try? ConvShapeTable.all()) ?? []
     static let fastAlgorithms = Conv2DAlgorithm.allCases.filter { $0 != .naive }
-    /// Serial, and a context that forces every parallel loop to split (1 element per thread minimum).
-    static let contexts: [ComputeContext] = [.serial, ComputeContext(threads: 2, minimumElementsPerThread: 1)]
+    /// Serial, and a context that forces every parallel loop to split (1 element per thread minimum),
+    /// at every SIMD level this CPU supports (lower levels select the portable paths).
+    static let contexts: [ComputeContext] = SIMDLevel.allCases.filter { $0 <= .detected }.flatMap { level in
+        [ComputeContext.serial.with(simdLevel: level),
+         ComputeContext(threads: 2, minimumElementsPerThread: 1, simdLevel: level)]
+    }
 
     /// A seed derived from the case name (FNV-1a), stable across runs and platforms.
     static func seed(_ name: String, _ salt: UInt64) -> UInt64 {
@@ -39,7 +43,12 @@ struct Conv2DReferenceTests {
         #expect(all.filter { Conv2DAlgorithm.depthwise.supports($0.geometry) }.count >= 4)
         // The automatic choice picks each algorithm somewhere in the table.
         let picked = Set(all.map { Conv2DAlgorithm.automatic.effective(for: $0.geometry) })
-        #expect(picked == [.im2col, .winograd, .depthwise])
+        #expect(picked == (SIMDLevel.detected >= .avx512 ? [.im2col, .winograd, .depthwise, .direct]
+                                                         : [.im2col, .winograd, .depthwise]))
+        // `direct` runs as itself on part of the table (where the CPU has AVX-512).
+        if SIMDLevel.detected >= .avx512 {
+            #expect(all.filter { Conv2DAlgorithm.direct.supports($0.geometry) }.count >= 20)
+        }
     }
 
     @Test(arguments: table, fastAlgorithms)
@@ -63,6 +72,25 @@ struct Conv2DReferenceTests {
         let f = Self.factor(algorithm, g)
         let bad = firstMismatch(noBias, expectedNoBias) { f * sumTolerance(terms: g.columnRows, magnitude: magnitude[$0]) }
         #expect(bad == nil, "\(shape) \(algorithm) (no bias) seed \(s): \(bad.map(String.init(describing:)) ?? "")")
+    }
+
+    /// The fused ReLU (`z < 0 ? 0 : z` after the bias) matches naive's, at every SIMD level.
+    @Test(arguments: table, fastAlgorithms)
+    func forwardReLU(_ shape: NamedConv, _ algorithm: Conv2DAlgorithm) {
+        let g = shape.geometry
+        let s = Self.seed(shape.name, 4)
+        let x = [Float].random(count: g.inputCount, seed: s)
+        let w = [Float].random(count: g.filterCount, seed: s + 1)
+        let b = [Float].random(count: g.outputChannels, seed: s + 2)
+        let expected = Conv2DRunner.forward(g, .naive, input: x, filter: w, bias: b, activation: .relu)
+        let magnitude = Conv2DRunner.forward(g, .naive, input: x.magnitudes, filter: w.magnitudes, bias: b.magnitudes)
+        for level in SIMDLevel.allCases where level <= .detected {
+            let context = ComputeContext(threads: 2, minimumElementsPerThread: 1, simdLevel: level)
+            let actual = Conv2DRunner.forward(g, algorithm, input: x, filter: w, bias: b, activation: .relu, context: context)
+            let f = Self.factor(algorithm, g)
+            let bad = firstMismatch(actual, expected) { f * sumTolerance(terms: g.columnRows + 1, magnitude: magnitude[$0]) }
+            #expect(bad == nil, "\(shape) \(algorithm) relu \(context) seed \(s): \(bad.map(String.init(describing:)) ?? "")")
+        }
     }
 
     @Test(arguments: table, fastAlgorithms)

@@ -83,4 +83,19 @@ struct Conv2DWorkedExampleTests {
         #expect(y[0].isNaN)
         #expect(y[1...].allSatisfy { $0 == 9 })
     }
+
+    /// NaN in the input reaches exactly the filter-gradient taps whose windows read it (the direct
+    /// kernels compute extra lanes past each output row and must not let them read the NaN).
+    @Test(arguments: [Conv2DAlgorithm.naive, .direct])
+    func nanReachesTheFilterGradientTapsThatReadIt(_ algorithm: Conv2DAlgorithm) throws {
+        let g = try Conv2DGeometry(batch: 2, inputChannels: 1, inputSize: 6, outputChannels: 1, kernelSize: 3)
+        var x = [Float](repeating: 1, count: g.inputCount)
+        x[6] = .nan                                     // pixel (1, 0): read by taps (0, 0) and (1, 0) only
+        let dy = [Float](repeating: 1, count: g.outputCount)
+        let (dw, db) = Conv2DRunner.backwardFilter(g, algorithm, input: x, outputGradient: dy)
+        for (k, value) in dw.enumerated() {
+            if k == 0 || k == 3 { #expect(value.isNaN, "tap \(k)") } else { #expect(value == 32, "tap \(k)") }
+        }
+        #expect(db == [32])
+    }
 }

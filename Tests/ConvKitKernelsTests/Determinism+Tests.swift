@@ -18,7 +18,7 @@ struct DeterminismTests {
         #expect(Self.geometry != nil && Self.depthwiseGeometry != nil)
     }
 
-    @Test(arguments: [Conv2DAlgorithm.im2col, .winograd, .depthwise, .naive])
+    @Test(arguments: [Conv2DAlgorithm.im2col, .winograd, .depthwise, .direct, .naive])
     func sameThreadCountIsBitIdentical(_ algorithm: Conv2DAlgorithm) throws {
         let g = try #require(algorithm == .depthwise ? Self.depthwiseGeometry : Self.geometry)
         let x = [Float].random(count: g.inputCount, seed: 1)

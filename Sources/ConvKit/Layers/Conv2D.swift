@@ -8,7 +8,7 @@
 ///     y[n,o,i,j] = b[o] + Σ_c Σ_u Σ_v x[n, g·C/G + c, i·S − P + u·D, j·S − P + v·D] · w[o,c,u,v]
 ///     outputHeight = (inputHeight + 2·P − D·(kernelHeight − 1) − 1) / S + 1
 ///
-/// The arithmetic is ``Conv2DKernel``'s (``algorithm`` selects naive loops, im2col + GEMM, Winograd, depthwise, or `.automatic`).
+/// The arithmetic is ``Conv2DKernel``'s (``algorithm`` selects naive loops, im2col + GEMM, Winograd, depthwise, direct, or `.automatic`).
 /// Input height and width are free: the geometry is built from each input's shape.
 public struct Conv2D: Layer {
     /// `[outputChannels, inputChannels / groups, kernelHeight, kernelWidth]`.

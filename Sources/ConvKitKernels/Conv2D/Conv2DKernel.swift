@@ -17,6 +17,10 @@ public enum Conv2DAlgorithm: String, CaseIterable, Sendable, Hashable {
     /// Direct SIMD loops for depthwise-style convolutions, where each output channel reads one
     /// input channel (`inputChannels / groups == 1`); other shapes run ``im2col`` instead.
     case depthwise
+    /// Direct AVX-512 loops for small-channel layers (``Conv2DDirect``: no im2col, no GEMM) for
+    /// forward and backwardFilter; backwardData runs ``im2col``. Applies to ungrouped layers on CPUs
+    /// with AVX-512; elsewhere, and when `context.simdLevel` is below AVX-512, it runs ``im2col``.
+    case direct
     /// Picks per shape (see ``effective(for:)``): the rule documented in docs/Architecture.md.
     case automatic
 
@@ -26,6 +30,7 @@ public enum Conv2DAlgorithm: String, CaseIterable, Sendable, Hashable {
         case .naive, .im2col, .im2colImageParallel, .automatic: return true
         case .winograd: return Conv2DWinograd.supports(g)
         case .depthwise: return Conv2DDepthwise.supports(g)
+        case .direct: return Conv2DDirect.supports(g)
         }
     }
 
@@ -43,19 +48,40 @@ public enum Conv2DAlgorithm: String, CaseIterable, Sendable, Hashable {
     /// ``automatic``, the algorithm the heuristic picks:
     ///
     /// 1. depthwise-style layers (one input channel per output channel, groups > 1) → ``depthwise``;
-    /// 2. 3×3 stride-1 layers that Winograd supports, with at least 16 input and output channels and
+    /// 2. small-channel layers that ``direct`` supports (groups 1, AVX-512 CPU), not pointwise, with
+    ///    `C·KH·KW <= 800` and at least 2 images → ``direct`` (measured 1.2–5× faster than im2col and
+    ///    Winograd on such layers, docs/Architecture.md; batch 1 keeps the GEMM algorithms, whose
+    ///    GEMMs thread, while direct splits images over threads);
+    /// 3. 3×3 stride-1 layers that Winograd supports, with at least 16 input and output channels and
     ///    an output of at least 8×8 → ``winograd`` (2.25× fewer flops; small layers lose to the transforms);
-    /// 3. everything else (including pointwise, which is a single GEMM on the input) → ``im2col``.
+    /// 4. everything else (including pointwise, which is a single GEMM on the input) → ``im2col``.
     public func effective(for g: Conv2DGeometry) -> Conv2DAlgorithm {
         switch self {
         case .automatic:
             if g.groups > 1 && Conv2DDepthwise.supports(g) { return .depthwise }
+            if Conv2DDirect.supports(g) && !g.isPointwise && g.columnRows <= Conv2DDirect.automaticMaxReduction
+                && g.batch >= 2 { return .direct }
             if Conv2DWinograd.supports(g) && g.inputChannels >= 16 && g.outputChannels >= 16
                 && g.outputHeight >= 8 && g.outputWidth >= 8 { return .winograd }
             return .im2col
         default:
             return supports(g) ? self : .im2col
         }
+    }
+
+    /// What actually runs for `g` in `direction` with vector instructions up to `simdLevel`:
+    /// ``effective(for:)``, except that ``direct`` runs ``im2col`` for `backwardData` (it has no
+    /// kernel for that direction) and below ``SIMDLevel/avx512`` (its kernels are AVX-512 C code;
+    /// im2col is its portable path). ``Conv2DKernel`` resolves every call with the context's level;
+    /// workspace sizes and GEMM lists use the detected level, and the workspace of ``direct`` also
+    /// fits an im2col run (one output row per chunk), so a lowered level always finds enough room.
+    public func effective(for g: Conv2DGeometry, direction: Conv2DDirection,
+                          simdLevel: SIMDLevel = .detected) -> Conv2DAlgorithm {
+        let resolved = effective(for: g)
+        if resolved == .direct && (direction == .backwardData || simdLevel < Conv2DDirect.requiredLevel) {
+            return .im2col
+        }
+        return resolved
     }
 }
 
@@ -89,11 +115,12 @@ public enum Conv2DKernel {
         _ g: Conv2DGeometry, algorithm: Conv2DAlgorithm, direction: Conv2DDirection,
         capBytes: Int = Conv2DLoweringPlan.defaultWorkspaceCapBytes
     ) -> Int {
-        switch algorithm.effective(for: g) {
+        switch algorithm.effective(for: g, direction: direction) {
         case .naive: return 0
         case .im2col: return Conv2DLoweringPlan(g, capBytes: capBytes).workspaceCount
         case .winograd: return Conv2DWinograd.workspaceCount(g, direction: direction, capBytes: capBytes)
         case .im2colImageParallel: return Conv2DImageParallel.workspaceCount(g, direction: direction, capBytes: capBytes)
+        case .direct: return Conv2DDirect.workspaceCount(g, direction: direction, capBytes: capBytes)
         case .depthwise, .automatic: return 0
         }
     }
@@ -112,6 +139,7 @@ public enum Conv2DKernel {
             }
             return Conv2DWinograd.plan(g, workspaceFloats: workspace).workspaceCount <= workspace
         case .im2colImageParallel: return workspace >= Conv2DImageParallel.perWorker(g, direction: direction)
+        case .direct: return workspace >= Conv2DDirect.perWorker(g, direction: direction)
         case .depthwise, .automatic: return true
         }
     }
@@ -123,7 +151,7 @@ public enum Conv2DKernel {
         workspaceCount: Int? = nil
     ) -> [GEMMCall] {
         let floats = workspaceCount ?? Self.workspaceCount(g, algorithm: algorithm, direction: direction)
-        switch algorithm.effective(for: g) {
+        switch algorithm.effective(for: g, direction: direction) {
         case .naive: return []
         case .im2col: return Conv2DIm2col.gemmCalls(g, plan: Conv2DLoweringPlan(g, workspaceFloats: floats), direction: direction)
         case .winograd: return Conv2DWinograd.gemmCalls(g, direction: direction, workspaceFloats: floats)
@@ -134,7 +162,7 @@ public enum Conv2DKernel {
             case .backwardData: return [GEMMCall(transA: true, transB: false, m: K, n: P, k: Og, count: count)]
             case .backwardFilter: return [GEMMCall(transA: false, transB: true, m: Og, n: K, k: P, count: count)]
             }
-        case .depthwise, .automatic: return []
+        case .depthwise, .direct, .automatic: return []
         }
     }
 
@@ -163,8 +191,8 @@ public enum Conv2DKernel {
         precondition(filter.count >= g.filterCount, "filter holds \(filter.count) floats, expected \(g.filterCount)")
         precondition(bias == nil || bias!.count >= g.outputChannels, "bias shorter than outputChannels")
         precondition(output.count >= g.outputCount, "output holds \(output.count) floats, expected \(g.outputCount)")
-        precondition(workspaceSuffices(g, algorithm, .forward, workspace.count), "workspace of \(workspace.count) floats too small for \(algorithm)")
-        let resolved = algorithm.effective(for: g)
+        let resolved = algorithm.effective(for: g, direction: .forward, simdLevel: context.simdLevel)
+        precondition(workspaceSuffices(g, resolved, .forward, workspace.count), "workspace of \(workspace.count) floats too small for \(algorithm)")
         BLAS.withThreads(for: resolved.blasContext(context), usesBLAS: resolved.usesBLAS) {
             switch resolved {
             case .naive: Conv2DNaive.forward(g, input: input, filter: filter, bias: bias, activation: activation, output: output)
@@ -178,6 +206,10 @@ public enum Conv2DKernel {
                 guard let x = input.baseAddress, let w = filter.baseAddress, let y = output.baseAddress else { return }
                 Conv2DImageParallel.forward(g, input: x, filter: w, bias: bias?.baseAddress, activation: activation, output: y,
                                             workspace: workspace, context: context)
+            case .direct:
+                guard let x = input.baseAddress, let w = filter.baseAddress, let y = output.baseAddress else { return }
+                Conv2DDirect.forward(g, input: x, filter: w, bias: bias?.baseAddress, activation: activation, output: y,
+                                     workspace: workspace, context: context)
             case .depthwise, .automatic:
                 guard let x = input.baseAddress, let w = filter.baseAddress, let y = output.baseAddress else { return }
                 Conv2DDepthwise.forward(g, input: x, filter: w, bias: bias?.baseAddress, activation: activation, output: y,
@@ -205,8 +237,8 @@ public enum Conv2DKernel {
         precondition(outputGradient.count >= g.outputCount, "outputGradient holds \(outputGradient.count) floats, expected \(g.outputCount)")
         precondition(filter.count >= g.filterCount, "filter holds \(filter.count) floats, expected \(g.filterCount)")
         precondition(inputGradient.count >= g.inputCount, "inputGradient holds \(inputGradient.count) floats, expected \(g.inputCount)")
-        precondition(workspaceSuffices(g, algorithm, .backwardData, workspace.count), "workspace of \(workspace.count) floats too small for \(algorithm)")
-        let resolved = algorithm.effective(for: g)
+        let resolved = algorithm.effective(for: g, direction: .backwardData, simdLevel: context.simdLevel)
+        precondition(workspaceSuffices(g, resolved, .backwardData, workspace.count), "workspace of \(workspace.count) floats too small for \(algorithm)")
         BLAS.withThreads(for: resolved.blasContext(context), usesBLAS: resolved.usesBLAS) {
             switch resolved {
             case .naive: Conv2DNaive.backwardData(g, outputGradient: outputGradient, filter: filter, inputGradient: inputGradient)
@@ -219,6 +251,9 @@ public enum Conv2DKernel {
                 guard let dy = outputGradient.baseAddress, let w = filter.baseAddress, let dx = inputGradient.baseAddress else { return }
                 Conv2DImageParallel.backwardData(g, outputGradient: dy, filter: w, inputGradient: dx, workspace: workspace,
                                                  context: context)
+            case .direct:  // not reached: `effective(for:direction:)` resolves .direct to .im2col here
+                Conv2DIm2col.backwardData(g, outputGradient: outputGradient, filter: filter,
+                                          inputGradient: inputGradient, workspace: workspace, context: context)
             case .depthwise, .automatic:
                 guard let dy = outputGradient.baseAddress, let w = filter.baseAddress, let dx = inputGradient.baseAddress else { return }
                 Conv2DDepthwise.backwardData(g, outputGradient: dy, filter: w, inputGradient: dx, context: context)
@@ -250,8 +285,8 @@ public enum Conv2DKernel {
         precondition(outputGradient.count >= g.outputCount, "outputGradient holds \(outputGradient.count) floats, expected \(g.outputCount)")
         precondition(filterGradient.count >= g.filterCount, "filterGradient holds \(filterGradient.count) floats, expected \(g.filterCount)")
         precondition(biasGradient == nil || biasGradient!.count >= g.outputChannels, "biasGradient shorter than outputChannels")
-        precondition(workspaceSuffices(g, algorithm, .backwardFilter, workspace.count), "workspace of \(workspace.count) floats too small for \(algorithm)")
-        let resolved = algorithm.effective(for: g)
+        let resolved = algorithm.effective(for: g, direction: .backwardFilter, simdLevel: context.simdLevel)
+        precondition(workspaceSuffices(g, resolved, .backwardFilter, workspace.count), "workspace of \(workspace.count) floats too small for \(algorithm)")
         BLAS.withThreads(for: resolved.blasContext(context), usesBLAS: resolved.usesBLAS) {
             switch resolved {
             case .im2colImageParallel:
@@ -259,6 +294,11 @@ public enum Conv2DKernel {
                 Conv2DImageParallel.backwardFilter(g, input: x, outputGradient: outputGradient, filterGradient: dw,
                                                    biasGradient: biasGradient, accumulate: accumulate, workspace: workspace,
                                                    context: context)
+            case .direct:
+                guard let x = input.baseAddress, let dw = filterGradient.baseAddress else { return }
+                Conv2DDirect.backwardFilter(g, input: x, outputGradient: outputGradient, filterGradient: dw,
+                                            biasGradient: biasGradient, accumulate: accumulate, workspace: workspace,
+                                            context: context)
             case .depthwise, .automatic:
                 guard let x = input.baseAddress, let dw = filterGradient.baseAddress else { return }
                 Conv2DDepthwise.backwardFilter(g, input: x, outputGradient: outputGradient, filterGradient: dw,

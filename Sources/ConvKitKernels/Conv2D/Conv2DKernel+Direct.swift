@@ -1,0 +1,137 @@
+import ConvKitCKernels
+
+/// Direct convolution for small-channel layers (LeNet-5's C1/C3): AVX-512 C kernels that compute
+/// the convolution from the input itself, with no im2col copy and no GEMM.
+///
+/// With few input channels the GEMMs of im2col are tiny and skinny (LeNet C3: M = 16, N = 100,
+/// K = 150 per image) and the lowering copy costs as much as the arithmetic. The C kernels
+/// (`ck_conv_direct.h`) view each input channel as a flat vector over the output positions
+/// `q = i·Ws + j` (after a zero-padded, stride-phase rearrangement when the layer pads or strides)
+/// and run 16-lane FMAs over `q`:
+///
+///     forward:         y[n,o,i,j]  = f( b[o] + Σ_c Σ_u Σ_v w[o,c,u,v] · x[n,c,i·S − P + u·D, j·S − P + v·D] )
+///     backwardFilter:  dw[o,c,u,v] (+)= Σ_n Σ_i Σ_j dy[n,o,i,j] · x[n,c,i·S − P + u·D, j·S − P + v·D]
+///                      db[o]       (+)= Σ_n Σ_i Σ_j dy[n,o,i,j]     (summed by the same C kernel)
+///
+/// backwardData has no direct kernel (im2col already beats the peers there): it runs ``Conv2DIm2col``.
+///
+/// Threading: `context.threads` workers over contiguous ranges of images, each calling the
+/// single-threaded C kernel on its own slice of the workspace. Forward results do not depend on
+/// the split; backwardFilter sums each worker's images in order into a per-worker partial, then
+/// adds the partials in worker order, so a given thread count always gives the same bits (and
+/// other counts differ only by rounding).
+///
+/// Applies to ungrouped layers (any stride, padding, dilation) when the CPU has AVX-512 and the
+/// per-worker workspace stays under the cap; with `context.simdLevel` below AVX-512 the call runs
+/// ``Conv2DIm2col`` (the portable path) within the same workspace.
+enum Conv2DDirect {
+    /// The vector instructions the C kernels need.
+    static let requiredLevel: SIMDLevel = .avx512
+
+    /// ``Conv2DAlgorithm/automatic`` picks direct up to this reduction length `C·KH·KW` (the largest
+    /// measured win: C = 32, 5×5, 1.9–2.0× over im2col; see docs/Architecture.md).
+    static let automaticMaxReduction = 800
+
+    /// Largest per-worker workspace (floats) the algorithm accepts: the default cap of a call (32 MiB).
+    static let perWorkerCapFloats = Conv2DLoweringPlan.defaultWorkspaceCapBytes / MemoryLayout<Float>.stride
+
+    static func supports(_ g: Conv2DGeometry) -> Bool {
+        g.groups == 1 && SIMDLevel.detected >= requiredLevel && g.kernelPlane <= 1024
+            && perWorker(g, direction: .forward) <= perWorkerCapFloats
+            && perWorker(g, direction: .backwardFilter) <= perWorkerCapFloats
+    }
+
+    static func shape(_ g: Conv2DGeometry) -> ck_conv_shape {
+        ck_conv_shape(channels: Int64(g.inputChannels), height: Int64(g.inputHeight), width: Int64(g.inputWidth),
+                      out_channels: Int64(g.outputChannels), out_height: Int64(g.outputHeight),
+                      out_width: Int64(g.outputWidth), kernel_height: Int64(g.kernelHeight),
+                      kernel_width: Int64(g.kernelWidth), stride_height: Int64(g.strideHeight),
+                      stride_width: Int64(g.strideWidth), padding_height: Int64(g.paddingHeight),
+                      padding_width: Int64(g.paddingWidth), dilation_height: Int64(g.dilationHeight),
+                      dilation_width: Int64(g.dilationWidth))
+    }
+
+    /// Floats per worker: the C kernel's workspace (plus, for backwardFilter, the worker's partial
+    /// filter and bias gradients), rounded to 16 floats.
+    static func perWorker(_ g: Conv2DGeometry, direction: Conv2DDirection) -> Int {
+        var s = shape(g)
+        switch direction {
+        case .forward: return (Int(ck_conv_direct_forward_workspace(&s)) + 15) / 16 * 16
+        case .backwardFilter: return (Int(ck_conv_direct_backward_filter_workspace(&s)) + partialCount(g) + 15) / 16 * 16
+        case .backwardData: return 0
+        }
+    }
+
+    /// A worker's partial gradients: `[O, C, KH, KW]` then `[O]`.
+    static func partialCount(_ g: Conv2DGeometry) -> Int { (g.filterCount + g.outputChannels + 15) / 16 * 16 }
+
+    /// One worker per available core (at most one per image, and as many as fit in `capBytes`, at
+    /// least one); at least what ``Conv2DIm2col`` needs to run one output row at a time, so that
+    /// the portable fallback fits in it.
+    static func workspaceCount(_ g: Conv2DGeometry, direction: Conv2DDirection, capBytes: Int) -> Int {
+        let per = perWorker(g, direction: direction)
+        let fit = max(1, capBytes / MemoryLayout<Float>.stride / max(1, per))
+        let direct = per * min(g.batch, ComputeContext.availableCores, fit)
+        let im2colRow = g.isPointwise ? 0 : g.columnRows * g.outputWidth
+        return max(direct, im2colRow)
+    }
+
+    static func workers(_ g: Conv2DGeometry, direction: Conv2DDirection, workspace: Int, context: ComputeContext) -> Int {
+        max(1, min(context.threads, g.batch, workspace / perWorker(g, direction: direction)))
+    }
+
+    static func forward(
+        _ g: Conv2DGeometry, input: UnsafePointer<Float>, filter: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
+        activation: FusedActivation, output: UnsafeMutablePointer<Float>,
+        workspace: UnsafeMutableBufferPointer<Float>, context: ComputeContext
+    ) {
+        let workers = workers(g, direction: .forward, workspace: workspace.count, context: context)
+        let per = perWorker(g, direction: .forward)
+        let x = SharedBuffer(readOnly: UnsafeBufferPointer(start: input, count: g.inputCount))
+        let w = SharedBuffer(readOnly: UnsafeBufferPointer(start: filter, count: g.filterCount))
+        let y = SharedBuffer(UnsafeMutableBufferPointer(start: output, count: g.outputCount))
+        let b = bias.map { SharedBuffer(readOnly: UnsafeBufferPointer(start: $0, count: g.outputChannels)) }
+        let ws = SharedBuffer(workspace)
+        let relu: Int32 = activation == .relu ? 1 : 0
+        let inputImage = g.inputChannels * g.inputPlane, outputImage = g.outputChannels * g.outputPlane
+        Conv2DImageParallel.eachWorker(g.batch, workers: workers, context: context) { worker, images in
+            var s = shape(g)
+            ck_conv_direct_forward_avx512(&s, x.base + images.lowerBound * inputImage, w.base, b?.base, relu,
+                                          y.base + images.lowerBound * outputImage, Int64(images.count),
+                                          ws.base + worker * per)
+        }
+    }
+
+    static func backwardFilter(
+        _ g: Conv2DGeometry, input: UnsafePointer<Float>, outputGradient: UnsafeBufferPointer<Float>,
+        filterGradient: UnsafeMutablePointer<Float>, biasGradient: UnsafeMutableBufferPointer<Float>?,
+        accumulate: Bool, workspace: UnsafeMutableBufferPointer<Float>, context: ComputeContext
+    ) {
+        let workers = workers(g, direction: .backwardFilter, workspace: workspace.count, context: context)
+        let per = perWorker(g, direction: .backwardFilter)
+        let partialOffset = per - partialCount(g)   // each worker's [O, C, KH, KW] and [O] sums
+        let x = SharedBuffer(readOnly: UnsafeBufferPointer(start: input, count: g.inputCount))
+        let dy = SharedBuffer(readOnly: outputGradient)
+        let ws = SharedBuffer(workspace)
+        let inputImage = g.inputChannels * g.inputPlane, outputImage = g.outputChannels * g.outputPlane
+        let withBias = biasGradient != nil
+        Conv2DImageParallel.eachWorker(g.batch, workers: workers, context: context) { worker, images in
+            var s = shape(g)
+            let slice = ws.base + worker * per
+            let partial = slice + partialOffset
+            ck_conv_direct_backward_filter_avx512(&s, x.base + images.lowerBound * inputImage,
+                                                  dy.base + images.lowerBound * outputImage, Int64(images.count),
+                                                  partial, withBias ? partial + g.filterCount : nil, slice)
+        }
+        // dW (+)= Σ_w partial_w, workers in order: the same order for a given worker count (bias alike).
+        func reduce(_ target: UnsafeMutablePointer<Float>, offset: Int, count: Int) {
+            for i in 0..<count {
+                var sum = ws.base[partialOffset + offset + i]
+                for worker in 1..<max(1, workers) { sum += ws.base[worker * per + partialOffset + offset + i] }
+                target[i] = accumulate ? target[i] + sum : sum
+            }
+        }
+        reduce(filterGradient, offset: 0, count: g.filterCount)
+        if let db = biasGradient?.baseAddress { reduce(db, offset: g.filterCount, count: g.outputChannels) }
+    }
+}
