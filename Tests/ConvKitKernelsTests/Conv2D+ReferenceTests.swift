@@ -11,8 +11,11 @@ import _ConvKitTestSupport
 struct Conv2DReferenceTests {
     static let table: [NamedConv] = (try? ConvShapeTable.all()) ?? []
     static let fastAlgorithms = Conv2DAlgorithm.allCases.filter { $0 != .naive }
-    /// Serial, and a context that forces every parallel loop to split (1 element per thread minimum).
-    static let contexts: [ComputeContext] = [.serial, ComputeContext(threads: 2, minimumElementsPerThread: 1)]
+    /// Serial, and a context that forces every parallel loop to split (1 element per thread minimum),
+    /// at every vector level this CPU supports (portable Swift, AVX2, AVX-512 kernels).
+    static let contexts: [ComputeContext] = SIMDLevel.allCases.filter { $0 <= .detected }.flatMap { level in
+        [ComputeContext.serial.with(simdLevel: level), ComputeContext(threads: 2, minimumElementsPerThread: 1, simdLevel: level)]
+    }
 
     /// A seed derived from the case name (FNV-1a), stable across runs and platforms.
     static func seed(_ name: String, _ salt: UInt64) -> UInt64 {

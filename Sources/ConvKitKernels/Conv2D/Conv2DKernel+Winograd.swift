@@ -1,3 +1,5 @@
+import ConvKitCKernels
+
 /// Convolution by Winograd's F(2×2, 3×3) for 3×3, stride-1, undilated, ungrouped convolutions
 /// with padding ≤ 2 (see ``Winograd2x2`` for the transforms).
 ///
@@ -82,9 +84,15 @@ enum Conv2DWinograd {
         let C = g.inputChannels, H = g.inputHeight, W = g.inputWidth, P = g.paddingHeight
         let TH = plan.tilesHigh, TW = plan.tilesWide, tilesPerImage = plan.tilesPerImage
         let T = count * tilesPerImage
+        let vector = context.simdLevel >= .avx512
         parallelFor(count * C, elementsPerIndex: 16 * tilesPerImage, context: context) { range in
             for index in range {
                 let c = index % C, image = index / C
+                if vector {
+                    ck_wino_input_avx512(x.base + ((first + image) * C + c) * H * W, 0, 1, H, W, P, TW, 0, TH,
+                                         v.base + c * T + image * tilesPerImage, 0, C * T)
+                    continue
+                }
                 Winograd2x2.transformInputPlane(x.base + ((first + image) * C + c) * H * W, height: H, width: W,
                                                 padding: P, tilesHigh: TH, tilesWide: TW, zeroRow: zero.base,
                                                 out: v.base + c * T + image * tilesPerImage, positionStride: C * T)
@@ -134,9 +142,16 @@ enum Conv2DWinograd {
                            c: M + xi * O * T, ldc: T)
             }
             // y = Aᵀ M A (+ bias, activation), each (image, o) plane owned by one work item.
+            let vector = context.simdLevel >= .avx512
             parallelFor(count * O, elementsPerIndex: 16 * tilesPerImage, context: context) { range in
                 for index in range {
                     let o = index % O, image = index / O
+                    if vector {
+                        ck_wino_output_avx512(m.base + o * T + image * tilesPerImage, 0, O * T, 1, OH, OW, TW, 0, TH,
+                                              b.map { $0.base + o }, activation == .relu ? 1 : 0,
+                                              y.base + ((first + image) * O + o) * OH * OW, 0)
+                        continue
+                    }
                     Winograd2x2.transformOutputPlane(m.base + o * T + image * tilesPerImage, positionStride: O * T,
                                                      tilesHigh: TH, tilesWide: TW,
                                                      plane: y.base + ((first + image) * O + o) * OH * OW,
@@ -206,9 +221,15 @@ extension Conv2DWinograd {
             let T = count * tilesPerImage
             let first = n0
             transformInputs(g, plan: plan, images: first, count: count, input: x, zeroRow: zero, into: v, context: context)
+            let vector = context.simdLevel >= .avx512
             parallelFor(count * O, elementsPerIndex: 16 * tilesPerImage, context: context) { range in
                 for index in range {
                     let o = index % O, image = index / O
+                    if vector {
+                        ck_wino_output_grad_avx512(dy.base + ((first + image) * O + o) * OH * OW, 0, 1, OH, OW, TW, 0, TH,
+                                                   m.base + o * T + image * tilesPerImage, 0, O * T)
+                        continue
+                    }
                     Winograd2x2.transformOutputGradientPlane(dy.base + ((first + image) * O + o) * OH * OW,
                                                              height: OH, width: OW, tilesHigh: TH, tilesWide: TW,
                                                              zeroRow: zero.base,

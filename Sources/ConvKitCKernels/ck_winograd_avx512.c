@@ -1,0 +1,203 @@
+// Winograd F(2x2, 3x3) tile transforms, AVX-512: 16 horizontally adjacent tiles per vector.
+// See include/ck_winograd.h for the math, layout and overwrite rules.
+#include "ck_winograd.h"
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+
+#define CK_AVX512 __attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,fma,avx2")))
+
+/// Lanes j of a 16-float load at column `start` that fall inside 0 ..< width.
+CK_AVX512 static inline __mmask16 ck_columns(ptrdiff_t start, ptrdiff_t width) {
+    ptrdiff_t lo = start < 0 ? -start : 0;
+    ptrdiff_t hi = width - start;
+    if (hi > 16) hi = 16;
+    if (hi <= lo) return 0;
+    unsigned bits = (hi >= 16 ? 0xFFFFu : ((1u << hi) - 1u)) & ~((1u << lo) - 1u);
+    return (__mmask16)bits;
+}
+
+/// The first `n` lanes (0 ... 16).
+CK_AVX512 static inline __mmask16 ck_first(ptrdiff_t n) {
+    if (n <= 0) return 0;
+    return n >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << n) - 1u);
+}
+
+/// Columns start ... start + 15 of `row`, zero outside 0 ..< width (masked: nothing outside is read).
+CK_AVX512 static inline __m512 ck_load_columns(const float *row, ptrdiff_t start, ptrdiff_t width) {
+    __mmask16 k = ck_columns(start, width);
+    if (k == 0) return _mm512_setzero_ps();
+    // Address the first valid lane so the base pointer stays inside the row.
+    ptrdiff_t first = start < 0 ? -start : 0;
+    return _mm512_maskz_loadu_ps((__mmask16)(k >> first), row + start + first);
+}
+
+CK_AVX512 static inline __m512 ck_shift_in(__m512 v, ptrdiff_t first) {
+    // Undo the base-pointer adjustment of ck_load_columns: lane j of the result = lane j - first of v.
+    if (first == 0) return v;
+    const __m512i iota = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+    __m512i idx = _mm512_sub_epi32(iota, _mm512_set1_epi32((int)first));
+    __mmask16 keep = (__mmask16)(0xFFFFu << first);
+    return _mm512_maskz_permutexvar_ps(keep, idx, v);
+}
+
+/// ck_load_columns, with the lanes in place (lane j = column start + j).
+CK_AVX512 static inline __m512 ck_columns16(const float *row, ptrdiff_t start, ptrdiff_t width) {
+    if (start >= 0 && start + 16 <= width) return _mm512_loadu_ps(row + start);
+    ptrdiff_t first = start < 0 ? -start : 0;
+    return ck_shift_in(ck_load_columns(row, start, width), first);
+}
+
+CK_AVX512
+void ck_wino_input_avx512(const float *in, ptrdiff_t in_plane_stride, ptrdiff_t planes,
+                          ptrdiff_t H, ptrdiff_t W, ptrdiff_t P, ptrdiff_t TW, ptrdiff_t ty0, ptrdiff_t ty1,
+                          float *out, ptrdiff_t out_plane_stride, ptrdiff_t pos_stride) {
+    const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+    const __m512i odd = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
+    const ptrdiff_t s = pos_stride;
+    for (ptrdiff_t p = 0; p < planes; p++) {
+        const float *plane = in + p * in_plane_stride;
+        float *o = out + p * out_plane_stride;
+        for (ptrdiff_t ty = ty0; ty < ty1; ty++) {
+            const ptrdiff_t y0 = 2 * ty - P;
+            float *orow = o + (ty - ty0) * TW;
+            for (ptrdiff_t tx = 0; tx < TW; tx += 16) {
+                const ptrdiff_t x = 2 * tx - P;
+                __m512 t[4][4];
+                for (int r = 0; r < 4; r++) {
+                    const ptrdiff_t yy = y0 + r;
+                    if (yy < 0 || yy >= H) {
+                        t[r][0] = t[r][1] = t[r][2] = t[r][3] = _mm512_setzero_ps();
+                        continue;
+                    }
+                    const float *row = plane + yy * W;
+                    __m512 a = ck_columns16(row, x, W), b = ck_columns16(row, x + 16, W);
+                    __m512 c = ck_columns16(row, x + 2, W), d = ck_columns16(row, x + 18, W);
+                    __m512 d0 = _mm512_permutex2var_ps(a, even, b), d1 = _mm512_permutex2var_ps(a, odd, b);
+                    __m512 d2 = _mm512_permutex2var_ps(c, even, d), d3 = _mm512_permutex2var_ps(c, odd, d);
+                    t[r][0] = _mm512_sub_ps(d0, d2);
+                    t[r][1] = _mm512_add_ps(d1, d2);
+                    t[r][2] = _mm512_sub_ps(d2, d1);
+                    t[r][3] = _mm512_sub_ps(d1, d3);
+                }
+                __mmask16 k = ck_first(TW - tx);
+                float *q = orow + tx;
+                for (int c = 0; c < 4; c++) {
+                    _mm512_mask_storeu_ps(q + (0 + c) * s, k, _mm512_sub_ps(t[0][c], t[2][c]));
+                    _mm512_mask_storeu_ps(q + (4 + c) * s, k, _mm512_add_ps(t[1][c], t[2][c]));
+                    _mm512_mask_storeu_ps(q + (8 + c) * s, k, _mm512_sub_ps(t[2][c], t[1][c]));
+                    _mm512_mask_storeu_ps(q + (12 + c) * s, k, _mm512_sub_ps(t[1][c], t[3][c]));
+                }
+            }
+        }
+    }
+}
+
+CK_AVX512
+void ck_wino_output_avx512(const float *m, ptrdiff_t m_plane_stride, ptrdiff_t pos_stride, ptrdiff_t planes,
+                           ptrdiff_t OH, ptrdiff_t OW, ptrdiff_t TW, ptrdiff_t ty0, ptrdiff_t ty1,
+                           const float *bias, int relu, float *y, ptrdiff_t y_plane_stride) {
+    const __m512i lo = _mm512_setr_epi32(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
+    const __m512i hi = _mm512_setr_epi32(8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
+    const __m512 zero = _mm512_setzero_ps();
+    const ptrdiff_t s = pos_stride;
+    for (ptrdiff_t p = 0; p < planes; p++) {
+        const float *mp = m + p * m_plane_stride;
+        float *plane = y + p * y_plane_stride;
+        const __m512 b = _mm512_set1_ps(bias ? bias[p] : 0.0f);
+        for (ptrdiff_t ty = ty0; ty < ty1; ty++) {
+            float *row0 = plane + 2 * ty * OW;
+            const int has_row1 = 2 * ty + 1 < OH;
+            const float *mrow = mp + (ty - ty0) * TW;
+            for (ptrdiff_t tx = 0; tx < TW; tx += 16) {
+                const __mmask16 k = ck_first(TW - tx);
+                const float *q = mrow + tx;
+                __m512 u0[4], u1[4];
+                for (int c = 0; c < 4; c++) {
+                    __m512 m0 = _mm512_maskz_loadu_ps(k, q + (0 + c) * s);
+                    __m512 m1 = _mm512_maskz_loadu_ps(k, q + (4 + c) * s);
+                    __m512 m2 = _mm512_maskz_loadu_ps(k, q + (8 + c) * s);
+                    __m512 m3 = _mm512_maskz_loadu_ps(k, q + (12 + c) * s);
+                    u0[c] = _mm512_add_ps(_mm512_add_ps(m0, m1), m2);
+                    u1[c] = _mm512_sub_ps(_mm512_sub_ps(m1, m2), m3);
+                }
+                __m512 y00 = _mm512_add_ps(_mm512_add_ps(_mm512_add_ps(u0[0], u0[1]), u0[2]), b);
+                __m512 y01 = _mm512_add_ps(_mm512_sub_ps(_mm512_sub_ps(u0[1], u0[2]), u0[3]), b);
+                __m512 y10 = _mm512_add_ps(_mm512_add_ps(_mm512_add_ps(u1[0], u1[1]), u1[2]), b);
+                __m512 y11 = _mm512_add_ps(_mm512_sub_ps(_mm512_sub_ps(u1[1], u1[2]), u1[3]), b);
+                if (relu) {
+                    // max(0, y) returns y (the second operand) when y is NaN: NaN propagates.
+                    y00 = _mm512_max_ps(zero, y00); y01 = _mm512_max_ps(zero, y01);
+                    y10 = _mm512_max_ps(zero, y10); y11 = _mm512_max_ps(zero, y11);
+                }
+                const ptrdiff_t x = 2 * tx, cols = OW - x;   // output columns left in the row
+                const __mmask16 k0 = ck_first(cols), k1 = ck_first(cols - 16);
+                _mm512_mask_storeu_ps(row0 + x, k0, _mm512_permutex2var_ps(y00, lo, y01));
+                _mm512_mask_storeu_ps(row0 + x + 16, k1, _mm512_permutex2var_ps(y00, hi, y01));
+                if (has_row1) {
+                    _mm512_mask_storeu_ps(row0 + OW + x, k0, _mm512_permutex2var_ps(y10, lo, y11));
+                    _mm512_mask_storeu_ps(row0 + OW + x + 16, k1, _mm512_permutex2var_ps(y10, hi, y11));
+                }
+            }
+        }
+    }
+}
+
+CK_AVX512
+void ck_wino_output_grad_avx512(const float *dy, ptrdiff_t dy_plane_stride, ptrdiff_t planes,
+                                ptrdiff_t OH, ptrdiff_t OW, ptrdiff_t TW, ptrdiff_t ty0, ptrdiff_t ty1,
+                                float *out, ptrdiff_t out_plane_stride, ptrdiff_t pos_stride) {
+    const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+    const __m512i odd = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
+    const __m512 sign = _mm512_set1_ps(-0.0f);
+    const ptrdiff_t s = pos_stride;
+    for (ptrdiff_t p = 0; p < planes; p++) {
+        const float *plane = dy + p * dy_plane_stride;
+        float *o = out + p * out_plane_stride;
+        for (ptrdiff_t ty = ty0; ty < ty1; ty++) {
+            const float *row0 = plane + 2 * ty * OW;
+            const int has_row1 = 2 * ty + 1 < OH;
+            float *orow = o + (ty - ty0) * TW;
+            for (ptrdiff_t tx = 0; tx < TW; tx += 16) {
+                const ptrdiff_t x = 2 * tx, cols = OW - x;
+                const __mmask16 k0 = ck_first(cols), k1 = ck_first(cols - 16);
+                __m512 a = _mm512_maskz_loadu_ps(k0, row0 + x), b = _mm512_maskz_loadu_ps(k1, row0 + x + 16);
+                __m512 g00 = _mm512_permutex2var_ps(a, even, b), g01 = _mm512_permutex2var_ps(a, odd, b);
+                __m512 g10 = _mm512_setzero_ps(), g11 = _mm512_setzero_ps();
+                if (has_row1) {
+                    __m512 c = _mm512_maskz_loadu_ps(k0, row0 + OW + x), d = _mm512_maskz_loadu_ps(k1, row0 + OW + x + 16);
+                    g10 = _mm512_permutex2var_ps(c, even, d);
+                    g11 = _mm512_permutex2var_ps(c, odd, d);
+                }
+                // Rows of A·dY: (dY0, dY0 + dY1, dY0 − dY1, −dY1); then each row times Aᵀ.
+                __m512 r0[2] = { g00, g01 };
+                __m512 r1[2] = { _mm512_add_ps(g00, g10), _mm512_add_ps(g01, g11) };
+                __m512 r2[2] = { _mm512_sub_ps(g00, g10), _mm512_sub_ps(g01, g11) };
+                __m512 r3[2] = { _mm512_xor_ps(g10, sign), _mm512_xor_ps(g11, sign) };
+                const __m512 *rows[4] = { r0, r1, r2, r3 };
+                const __mmask16 k = ck_first(TW - tx);
+                float *q = orow + tx;
+                for (int r = 0; r < 4; r++) {
+                    __m512 e0 = rows[r][0], e1 = rows[r][1];
+                    _mm512_mask_storeu_ps(q + (4 * r + 0) * s, k, e0);
+                    _mm512_mask_storeu_ps(q + (4 * r + 1) * s, k, _mm512_add_ps(e0, e1));
+                    _mm512_mask_storeu_ps(q + (4 * r + 2) * s, k, _mm512_sub_ps(e0, e1));
+                    _mm512_mask_storeu_ps(q + (4 * r + 3) * s, k, _mm512_xor_ps(e1, sign));
+                }
+            }
+        }
+    }
+}
+
+#else  // not x86-64: never called (ck_cpu_level() is 0), defined so the module links everywhere.
+
+void ck_wino_input_avx512(const float *in, ptrdiff_t in_plane_stride, ptrdiff_t planes,
+                          ptrdiff_t H, ptrdiff_t W, ptrdiff_t P, ptrdiff_t TW, ptrdiff_t ty0, ptrdiff_t ty1,
+                          float *out, ptrdiff_t out_plane_stride, ptrdiff_t pos_stride) {}
+void ck_wino_output_avx512(const float *m, ptrdiff_t m_plane_stride, ptrdiff_t pos_stride, ptrdiff_t planes,
+                           ptrdiff_t OH, ptrdiff_t OW, ptrdiff_t TW, ptrdiff_t ty0, ptrdiff_t ty1,
+                           const float *bias, int relu, float *y, ptrdiff_t y_plane_stride) {}
+void ck_wino_output_grad_avx512(const float *dy, ptrdiff_t dy_plane_stride, ptrdiff_t planes,
+                                ptrdiff_t OH, ptrdiff_t OW, ptrdiff_t TW, ptrdiff_t ty0, ptrdiff_t ty1,
+                                float *out, ptrdiff_t out_plane_stride, ptrdiff_t pos_stride) {}
+#endif
