@@ -189,6 +189,80 @@ void ck_wino_output_grad_avx512(const float *dy, ptrdiff_t dy_plane_stride, ptrd
     }
 }
 
+/// One row (a, b, c) of G·g times Gᵀ, for 16 filters: positions 4r ... 4r+3.
+CK_AVX512 static inline void ck_filter_row(__m512 a, __m512 b, __m512 c, float *u, ptrdiff_t r,
+                                           ptrdiff_t count, __mmask16 k) {
+    const __m512 half = _mm512_set1_ps(0.5f);
+    _mm512_mask_storeu_ps(u + (4 * r + 0) * count, k, a);
+    _mm512_mask_storeu_ps(u + (4 * r + 1) * count, k, _mm512_mul_ps(half, _mm512_add_ps(_mm512_add_ps(a, b), c)));
+    _mm512_mask_storeu_ps(u + (4 * r + 2) * count, k, _mm512_mul_ps(half, _mm512_add_ps(_mm512_sub_ps(a, b), c)));
+    _mm512_mask_storeu_ps(u + (4 * r + 3) * count, k, c);
+}
+
+CK_AVX512
+void ck_wino_filter_avx512(const float *filter, ptrdiff_t first, ptrdiff_t end, ptrdiff_t count, float *u) {
+    const __m512 half = _mm512_set1_ps(0.5f);
+    const __m512i nine = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+                                            _mm512_set1_epi32(9));
+    for (ptrdiff_t f = first; f < end; f += 16) {
+        const __mmask16 k = ck_first(end - f);
+        const float *g = filter + 9 * f;
+        __m512 v[9];
+        for (int j = 0; j < 9; j++)
+            v[j] = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), k, _mm512_add_epi32(nine, _mm512_set1_epi32(j)), g, 4);
+        float *q = u + f;
+        ck_filter_row(v[0], v[1], v[2], q, 0, count, k);
+        ck_filter_row(_mm512_mul_ps(half, _mm512_add_ps(_mm512_add_ps(v[0], v[3]), v[6])),
+                      _mm512_mul_ps(half, _mm512_add_ps(_mm512_add_ps(v[1], v[4]), v[7])),
+                      _mm512_mul_ps(half, _mm512_add_ps(_mm512_add_ps(v[2], v[5]), v[8])), q, 1, count, k);
+        ck_filter_row(_mm512_mul_ps(half, _mm512_add_ps(_mm512_sub_ps(v[0], v[3]), v[6])),
+                      _mm512_mul_ps(half, _mm512_add_ps(_mm512_sub_ps(v[1], v[4]), v[7])),
+                      _mm512_mul_ps(half, _mm512_add_ps(_mm512_sub_ps(v[2], v[5]), v[8])), q, 2, count, k);
+        ck_filter_row(v[6], v[7], v[8], q, 3, count, k);
+    }
+}
+
+CK_AVX512
+void ck_wino_filter_grad_avx512(const float *dU, ptrdiff_t part_stride, ptrdiff_t parts, ptrdiff_t first,
+                                ptrdiff_t end, ptrdiff_t count, float *dw, int accumulate) {
+    const __m512 half = _mm512_set1_ps(0.5f);
+    const __m512i nine = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+                                            _mm512_set1_epi32(9));
+    for (ptrdiff_t f = first; f < end; f += 16) {
+        const __mmask16 k = ck_first(end - f);
+        __m512 d[16];
+        for (int xi = 0; xi < 16; xi++) {
+            const float *p = dU + xi * count + f;
+            __m512 sum = _mm512_maskz_loadu_ps(k, p);
+            for (ptrdiff_t part = 1; part < parts; part++)
+                sum = _mm512_add_ps(sum, _mm512_maskz_loadu_ps(k, p + part * part_stride));
+            d[xi] = sum;
+        }
+        // t = Gᵀ · dU (3x4), column by column; then each row of t times G (4 -> 3).
+        __m512 t[3][4];
+        for (int c = 0; c < 4; c++) {
+            __m512 d0 = d[c], d1 = d[4 + c], d2 = d[8 + c], d3 = d[12 + c];
+            t[0][c] = _mm512_add_ps(d0, _mm512_mul_ps(half, _mm512_add_ps(d1, d2)));
+            t[1][c] = _mm512_mul_ps(half, _mm512_sub_ps(d1, d2));
+            t[2][c] = _mm512_add_ps(_mm512_mul_ps(half, _mm512_add_ps(d1, d2)), d3);
+        }
+        float *w = dw + 9 * f;
+        for (int r = 0; r < 3; r++) {
+            __m512 v[3];
+            v[0] = _mm512_add_ps(t[r][0], _mm512_mul_ps(half, _mm512_add_ps(t[r][1], t[r][2])));
+            v[1] = _mm512_mul_ps(half, _mm512_sub_ps(t[r][1], t[r][2]));
+            v[2] = _mm512_add_ps(_mm512_mul_ps(half, _mm512_add_ps(t[r][1], t[r][2])), t[r][3]);
+            for (int j = 0; j < 3; j++) {
+                const __m512i index = _mm512_add_epi32(nine, _mm512_set1_epi32(3 * r + j));
+                __m512 value = v[j];
+                if (accumulate)
+                    value = _mm512_add_ps(_mm512_mask_i32gather_ps(_mm512_setzero_ps(), k, index, w, 4), value);
+                _mm512_mask_i32scatter_ps(w, k, index, value, 4);
+            }
+        }
+    }
+}
+
 #else  // not x86-64: never called (ck_cpu_level() is 0), defined so the module links everywhere.
 
 void ck_wino_input_avx512(const float *in, ptrdiff_t in_plane_stride, ptrdiff_t planes,
@@ -200,4 +274,7 @@ void ck_wino_output_avx512(const float *m, ptrdiff_t m_plane_stride, ptrdiff_t p
 void ck_wino_output_grad_avx512(const float *dy, ptrdiff_t dy_plane_stride, ptrdiff_t planes,
                                 ptrdiff_t OH, ptrdiff_t OW, ptrdiff_t TW, ptrdiff_t ty0, ptrdiff_t ty1,
                                 float *out, ptrdiff_t out_plane_stride, ptrdiff_t pos_stride) {}
+void ck_wino_filter_avx512(const float *filter, ptrdiff_t first, ptrdiff_t end, ptrdiff_t count, float *u) {}
+void ck_wino_filter_grad_avx512(const float *dU, ptrdiff_t part_stride, ptrdiff_t parts, ptrdiff_t first,
+                                ptrdiff_t end, ptrdiff_t count, float *dw, int accumulate) {}
 #endif

@@ -46,4 +46,14 @@ void ck_wino_output_grad_avx512(const float *dy, ptrdiff_t dy_plane_stride, ptrd
                                 ptrdiff_t OH, ptrdiff_t OW, ptrdiff_t TW, ptrdiff_t ty0, ptrdiff_t ty1,
                                 float *out, ptrdiff_t out_plane_stride, ptrdiff_t pos_stride);
 
+/// Filter transform U = G g Gᵀ of the 3x3 filters first ..< end of `filter` (`[count][3][3]`):
+/// OVERWRITES `u[xi * count + f]` (u is `[16][count]`). The 16 filters of a vector are gathered.
+void ck_wino_filter_avx512(const float *filter, ptrdiff_t first, ptrdiff_t end, ptrdiff_t count, float *u);
+
+/// Filter-gradient transform dw = Gᵀ dU G of the filters first ..< end, where dU is the sum of
+/// `parts` partial `[16][count]` arrays `part_stride` floats apart (summed in part order):
+/// OVERWRITES `dw[f][3][3]`, or adds to it when `accumulate` != 0.
+void ck_wino_filter_grad_avx512(const float *dU, ptrdiff_t part_stride, ptrdiff_t parts, ptrdiff_t first,
+                                ptrdiff_t end, ptrdiff_t count, float *dw, int accumulate);
+
 #endif /* CONVKIT_CK_WINOGRAD_H */

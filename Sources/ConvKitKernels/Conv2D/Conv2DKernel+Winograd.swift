@@ -1,7 +1,4 @@
 import ConvKitCKernels
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// Convolution by Winograd's F(2×2, 3×3) for 3×3, stride-1, undilated, ungrouped convolutions
 /// with padding ≤ 2 (see ``Winograd2x2`` for the transforms).
@@ -47,11 +44,12 @@ enum Conv2DWinograd {
                             paddingHeight: 2 - g.paddingHeight, paddingWidth: 2 - g.paddingWidth)
     }
 
-    /// Floats of transformed tiles (`16·(C + O)·T`) a block aims for.
-    static let blockFloats: Int = {
-        if let text = getenv("CK_WINO_BLOCK"), let value = Int(String(cString: text)), value > 0 { return value }
-        return 1 << 20
-    }()
+    /// Floats of transformed tiles (`16·(C + O)·T`) a block aims for: 2 MiB, measured best of
+    /// 1, 2 and 4 MiB on resnet_3x3 (1 thread, Zen 5, 1 MiB L2 per core, 32 MiB L3).
+    static let blockFloats = 1 << 19
+    /// Fewest tiles a block aims for: below ~128 columns the GEMMs lose efficiency and each block
+    /// re-reads all of `U` (alexnet_c3: 6 MiB); measured 160 vs 220 GFLOP/s at 49 vs 98+ tiles.
+    static let minimumBlockTiles = 128
 
     /// Blocks of tile rows and workers under a workspace of `capFloats`.
     struct Plan {
@@ -82,7 +80,8 @@ enum Conv2DWinograd {
             let perRow = 16 * (C + O) * tilesWide
             let room = capFloats - filterFloats - rowFloats
             // Blocks near the target size, a multiple of the worker count (equal shares).
-            let target = min(rows, max(1, Conv2DWinograd.blockFloats / perRow))
+            let target = min(rows, max(1, Conv2DWinograd.blockFloats / perRow,
+                                       (Conv2DWinograd.minimumBlockTiles + tilesWide - 1) / tilesWide))
             var workers = max(1, min(maxWorkers, (rows + target - 1) / target))
             var perBlock = 1
             while true {
@@ -293,20 +292,38 @@ extension Conv2DWinograd {
                 beta = 1
             }
         }
-        // dU = Σ_w dU_w in worker order (the same order for a given worker count).
+        // dU = Σ_w dU_w in worker order (the same order for a given worker count), then dW = Gᵀ·dU·G.
         let stride = plan.perWorker, offset = first + plan.inputFloats + plan.productFloats
-        parallelFor(16 * O * C, context: context) { range in
+        if simd >= .avx512 {
+            let dw = SharedBuffer(UnsafeMutableBufferPointer(start: filterGradient, count: 9 * O * C))
+            parallelFor(O * C, grain: 16, elementsPerIndex: 16 * workers + 9, context: context) { range in
+                ck_wino_filter_grad_avx512(shared.base + offset, stride, max(1, workers), range.lowerBound,
+                                           range.upperBound, O * C, dw.base, accumulate ? 1 : 0)
+            }
+        } else {
+            reduceAndTransformFilterGradients(shared: shared, offset: offset, stride: stride, workers: workers,
+                                              count: O * C, filterGradient: filterGradient, accumulate: accumulate,
+                                              context: context)
+        }
+        if let biasGradient {
+            BiasKernel.reducePerChannel(outputGradient, into: biasGradient, batch: g.batch, channels: O,
+                                        plane: OH * OW, accumulate: accumulate, context: context)
+        }
+    }
+
+    /// Portable path: `workspace[0 ..< 16·count] = Σ_w dU_w`, then `dW (+)= Gᵀ·dU·G`.
+    static func reduceAndTransformFilterGradients(shared: SharedBuffer<Float>, offset: Int, stride: Int, workers: Int,
+                                                  count: Int, filterGradient: UnsafeMutablePointer<Float>,
+                                                  accumulate: Bool, context: ComputeContext) {
+        parallelFor(16 * count, context: context) { range in
             for i in range {
                 var sum = shared.base[offset + i]
                 for worker in 1..<max(1, workers) { sum += shared.base[offset + worker * stride + i] }
                 shared.base[i] = sum
             }
         }
-        Winograd2x2.transformFilterGradients(ws, count: O * C, into: filterGradient, accumulate: accumulate, context: context)
-        if let biasGradient {
-            BiasKernel.reducePerChannel(outputGradient, into: biasGradient, batch: g.batch, channels: O,
-                                        plane: OH * OW, accumulate: accumulate, context: context)
-        }
+        Winograd2x2.transformFilterGradients(shared.base, count: count, into: filterGradient, accumulate: accumulate,
+                                             context: context)
     }
 
     /// The GEMMs one call issues (for the benchmark's BLAS ceiling).

@@ -1,3 +1,5 @@
+import ConvKitCKernels
+
 /// The transforms of Winograd's minimal filtering algorithm F(2×2, 3×3) (Lavin & Gray, 2016).
 ///
 /// A 2×2 output tile `Y` of a 3×3 correlation of a 4×4 input tile `d` with a filter `g` is
@@ -24,12 +26,18 @@ enum Winograd2x2 {
     // MARK: Filter (G g Gᵀ) and its adjoint (Gᵀ dU G)
 
     /// `U[ξ][o][c] = (G · filter[o][c] · Gᵀ)[ξ]` for the `O × C` 3×3 filters of `filter`
-    /// (`[O, C, 3, 3]`); **overwrites** `U` (`16 · O · C` floats). Parallel over filters.
+    /// (`[O, C, 3, 3]`); **overwrites** `U` (`16 · O · C` floats). Parallel over filters; AVX-512
+    /// (`ck_wino_filter_avx512`, same operations in the same order) when `context.simdLevel` allows.
     static func transformFilters(_ filter: UnsafePointer<Float>, count: Int,
                                  into U: UnsafeMutablePointer<Float>, context: ComputeContext) {
         let src = SharedBuffer(readOnly: UnsafeBufferPointer(start: filter, count: count * 9))
         let dst = SharedBuffer(UnsafeMutableBufferPointer(start: U, count: 16 * count))
-        parallelFor(count, elementsPerIndex: 64, context: context) { range in
+        let vector = context.simdLevel >= .avx512
+        parallelFor(count, grain: 16, elementsPerIndex: 64, context: context) { range in
+            if vector {
+                ck_wino_filter_avx512(src.base, range.lowerBound, range.upperBound, count, dst.base)
+                return
+            }
             for f in range {
                 let g = src.base + f * 9
                 let u = dst.base + f
