@@ -22,6 +22,8 @@
 //   transformed tiles at `out + p * out_plane_stride` (e.g. one channel per plane, with
 //   out_plane_stride = the tile count of a channel's row in the GEMM's matrix).
 //
+// The filter transforms (last two functions) have AVX-512 versions only.
+//
 // Every function OVERWRITES its destination (the tiles or output rows it covers) and reads only
 // inside the given planes (masked loads for edges and tails). Single-threaded; callers split work.
 // Call the _avx512 functions only when ck_cpu_level() >= 2 and the _avx2 ones when >= 1.
@@ -31,6 +33,9 @@
 void ck_wino_input_avx512(const float *in, ptrdiff_t in_plane_stride, ptrdiff_t planes,
                           ptrdiff_t H, ptrdiff_t W, ptrdiff_t P, ptrdiff_t TW, ptrdiff_t ty0, ptrdiff_t ty1,
                           float *out, ptrdiff_t out_plane_stride, ptrdiff_t pos_stride);
+void ck_wino_input_avx2(const float *in, ptrdiff_t in_plane_stride, ptrdiff_t planes,
+                        ptrdiff_t H, ptrdiff_t W, ptrdiff_t P, ptrdiff_t TW, ptrdiff_t ty0, ptrdiff_t ty1,
+                        float *out, ptrdiff_t out_plane_stride, ptrdiff_t pos_stride);
 
 /// Output transform of tile rows ty0 ..< ty1 for `planes` output planes `[OH, OW]`:
 /// `y = act(Aᵀ M A + bias[p])`, reading `m + p * m_plane_stride` (position-major as above) and
@@ -39,12 +44,18 @@ void ck_wino_input_avx512(const float *in, ptrdiff_t in_plane_stride, ptrdiff_t 
 void ck_wino_output_avx512(const float *m, ptrdiff_t m_plane_stride, ptrdiff_t pos_stride, ptrdiff_t planes,
                            ptrdiff_t OH, ptrdiff_t OW, ptrdiff_t TW, ptrdiff_t ty0, ptrdiff_t ty1,
                            const float *bias, int relu, float *y, ptrdiff_t y_plane_stride);
+void ck_wino_output_avx2(const float *m, ptrdiff_t m_plane_stride, ptrdiff_t pos_stride, ptrdiff_t planes,
+                         ptrdiff_t OH, ptrdiff_t OW, ptrdiff_t TW, ptrdiff_t ty0, ptrdiff_t ty1,
+                         const float *bias, int relu, float *y, ptrdiff_t y_plane_stride);
 
 /// Adjoint output transform dM = A dY Aᵀ of tile rows ty0 ..< ty1 for `planes` output-gradient
 /// planes `[OH, OW]` (positions outside the plane count as 0); OVERWRITES the tiles at `out`.
 void ck_wino_output_grad_avx512(const float *dy, ptrdiff_t dy_plane_stride, ptrdiff_t planes,
                                 ptrdiff_t OH, ptrdiff_t OW, ptrdiff_t TW, ptrdiff_t ty0, ptrdiff_t ty1,
                                 float *out, ptrdiff_t out_plane_stride, ptrdiff_t pos_stride);
+void ck_wino_output_grad_avx2(const float *dy, ptrdiff_t dy_plane_stride, ptrdiff_t planes,
+                              ptrdiff_t OH, ptrdiff_t OW, ptrdiff_t TW, ptrdiff_t ty0, ptrdiff_t ty1,
+                              float *out, ptrdiff_t out_plane_stride, ptrdiff_t pos_stride);
 
 /// Filter transform U = G g Gᵀ of the 3x3 filters first ..< end of `filter` (`[count][3][3]`):
 /// OVERWRITES `u[xi * count + f]` (u is `[16][count]`). The 16 filters of a vector are gathered.

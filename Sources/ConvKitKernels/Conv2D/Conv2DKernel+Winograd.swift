@@ -19,7 +19,8 @@ import ConvKitCKernels
 /// **single-threaded** GEMMs; ``Conv2DKernel`` holds OpenBLAS at one thread for Winograd, so
 /// threading never nests); backwardFilter gives each worker its own `dU` and sums them in worker
 /// order (bit-identical for a given thread count). The transforms run as AVX-512 C kernels
-/// (`ck_wino_*`, ConvKitCKernels) when `context.simdLevel >= .avx512`, as portable Swift otherwise.
+/// (`ck_wino_*`, ConvKitCKernels) when `context.simdLevel >= .avx512`, AVX2 C kernels for the tile
+/// transforms at `.avx2` (the filter transforms stay in Swift there), portable Swift otherwise.
 ///
 /// 16 multiplies per 2×2 tile and channel pair replace 36: 2.25× fewer flops than direct or im2col.
 /// Error: the transforms add at most 4×4 inputs with coefficients 1 and ½ (exact in binary), so the
@@ -143,6 +144,11 @@ enum Conv2DWinograd {
                                      v + offset, T, C * T)
                 return
             }
+            if simd >= .avx2 {
+                ck_wino_input_avx2(planes, H * W, C, H, W, P, TW, tileRows.lowerBound, tileRows.upperBound,
+                                   v + offset, T, C * T)
+                return
+            }
             for c in 0..<C {
                 Winograd2x2.transformInputPlane(planes + c * H * W, height: H, width: W, padding: P, rows: tileRows,
                                                 tilesWide: TW, zeroRow: zeroRow, out: v + c * T + offset,
@@ -199,6 +205,11 @@ enum Conv2DWinograd {
                     if simd >= .avx512 {
                         ck_wino_output_avx512(M + offset, T, O * T, O, OH, OW, TW, tileRows.lowerBound,
                                               tileRows.upperBound, b?.base, relu ? 1 : 0, planes, OH * OW)
+                        return
+                    }
+                    if simd >= .avx2 {
+                        ck_wino_output_avx2(M + offset, T, O * T, O, OH, OW, TW, tileRows.lowerBound,
+                                            tileRows.upperBound, b?.base, relu ? 1 : 0, planes, OH * OW)
                         return
                     }
                     for o in 0..<O {
@@ -277,6 +288,11 @@ extension Conv2DWinograd {
                     if simd >= .avx512 {
                         ck_wino_output_grad_avx512(planes, OH * OW, O, OH, OW, TW, tileRows.lowerBound,
                                                    tileRows.upperBound, dM + offset, T, O * T)
+                        return
+                    }
+                    if simd >= .avx2 {
+                        ck_wino_output_grad_avx2(planes, OH * OW, O, OH, OW, TW, tileRows.lowerBound,
+                                                 tileRows.upperBound, dM + offset, T, O * T)
                         return
                     }
                     for o in 0..<O {
