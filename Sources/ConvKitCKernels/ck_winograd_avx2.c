@@ -1,6 +1,7 @@
 // Winograd F(2x2, 3x3) tile transforms, AVX2: 8 horizontally adjacent tiles per vector.
-// See include/ck_winograd.h for the math, layout and overwrite rules. Edge and tail groups go
-// through small stack buffers (no masked moves: nothing outside the planes is read or written).
+// See include/ck_winograd.h for the math, layout and overwrite rules. Tails use masked loads and
+// stores (nothing outside the planes is read or written); the left edge of a padded row is
+// assembled in a small buffer.
 #include "ck_winograd.h"
 
 #if defined(__x86_64__)
@@ -11,6 +12,14 @@
 /// Columns start ... start + 7 of `row`, zero outside 0 ..< width.
 CK_AVX2 static inline __m256 ck_columns8(const float *row, ptrdiff_t start, ptrdiff_t width) {
     if (start >= 0 && start + 8 <= width) return _mm256_loadu_ps(row + start);
+    if (start >= 0) {
+        // Right edge: a masked load (lanes past the row are neither read nor faulted).
+        if (start >= width) return _mm256_setzero_ps();
+        const __m256i iota = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+        __m256i mask = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)(width - start)), iota);
+        return _mm256_maskload_ps(row + start, mask);
+    }
+    // Left edge (start < 0, the first group of a padded row): assembled in a buffer.
     float buffer[8];
     for (int j = 0; j < 8; j++) {
         ptrdiff_t x = start + j;
@@ -22,9 +31,8 @@ CK_AVX2 static inline __m256 ck_columns8(const float *row, ptrdiff_t start, ptrd
 /// Stores the first `n` lanes (n >= 1) of `v` at `p`.
 CK_AVX2 static inline void ck_store8(float *p, __m256 v, ptrdiff_t n) {
     if (n >= 8) { _mm256_storeu_ps(p, v); return; }
-    float buffer[8];
-    _mm256_storeu_ps(buffer, v);
-    for (ptrdiff_t j = 0; j < n; j++) p[j] = buffer[j];
+    const __m256i iota = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    _mm256_maskstore_ps(p, _mm256_cmpgt_epi32(_mm256_set1_epi32((int)n), iota), v);
 }
 
 /// Even and odd lanes of the 16 floats (a, b).
@@ -33,6 +41,23 @@ CK_AVX2 static inline void ck_split(__m256 a, __m256 b, __m256 *even, __m256 *od
     __m256 o = _mm256_shuffle_ps(a, b, _MM_SHUFFLE(3, 1, 3, 1));
     *even = _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(e), _MM_SHUFFLE(3, 1, 2, 0)));
     *odd = _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(o), _MM_SHUFFLE(3, 1, 2, 0)));
+}
+
+/// Column transform of one input row for 8 tiles: t = (d0 − d2, d1 + d2, d2 − d1, d1 − d3).
+CK_AVX2 __attribute__((always_inline)) static inline void ck_row_transform(const float *plane, ptrdiff_t yy, ptrdiff_t H, ptrdiff_t W,
+                                            ptrdiff_t x, __m256 t[4]) {
+    if (yy < 0 || yy >= H) {
+        t[0] = t[1] = t[2] = t[3] = _mm256_setzero_ps();
+        return;
+    }
+    const float *row = plane + yy * W;
+    __m256 d0, d1, d2, d3;
+    ck_split(ck_columns8(row, x, W), ck_columns8(row, x + 8, W), &d0, &d1);
+    ck_split(ck_columns8(row, x + 2, W), ck_columns8(row, x + 10, W), &d2, &d3);
+    t[0] = _mm256_sub_ps(d0, d2);
+    t[1] = _mm256_add_ps(d1, d2);
+    t[2] = _mm256_sub_ps(d2, d1);
+    t[3] = _mm256_sub_ps(d1, d3);
 }
 
 CK_AVX2
@@ -47,31 +72,21 @@ void ck_wino_input_avx2(const float *in, ptrdiff_t in_plane_stride, ptrdiff_t pl
             const ptrdiff_t y0 = 2 * ty - P;
             float *orow = o + (ty - ty0) * TW;
             for (ptrdiff_t tx = 0; tx < TW; tx += 8) {
-                const ptrdiff_t x = 2 * tx - P;
-                __m256 t[4][4];
-                for (int r = 0; r < 4; r++) {
-                    const ptrdiff_t yy = y0 + r;
-                    if (yy < 0 || yy >= H) {
-                        t[r][0] = t[r][1] = t[r][2] = t[r][3] = _mm256_setzero_ps();
-                        continue;
-                    }
-                    const float *row = plane + yy * W;
-                    __m256 d0, d1, d2, d3;
-                    ck_split(ck_columns8(row, x, W), ck_columns8(row, x + 8, W), &d0, &d1);
-                    ck_split(ck_columns8(row, x + 2, W), ck_columns8(row, x + 10, W), &d2, &d3);
-                    t[r][0] = _mm256_sub_ps(d0, d2);
-                    t[r][1] = _mm256_add_ps(d1, d2);
-                    t[r][2] = _mm256_sub_ps(d2, d1);
-                    t[r][3] = _mm256_sub_ps(d1, d3);
-                }
-                const ptrdiff_t n = TW - tx;
+                const ptrdiff_t x = 2 * tx - P, n = TW - tx;
                 float *q = orow + tx;
+                // Rows in the order that keeps at most 8 of the 16 ymm registers live:
+                // V0 = t0 − t2, then V1 = t1 + t2 and V2 = t2 − t1, then V3 = t1 − t3.
+                __m256 ta[4], tb[4];
+                ck_row_transform(plane, y0, H, W, x, ta);          // t0
+                ck_row_transform(plane, y0 + 2, H, W, x, tb);      // t2
+                for (int c = 0; c < 4; c++) ck_store8(q + c * s, _mm256_sub_ps(ta[c], tb[c]), n);
+                ck_row_transform(plane, y0 + 1, H, W, x, ta);      // t1
                 for (int c = 0; c < 4; c++) {
-                    ck_store8(q + (0 + c) * s, _mm256_sub_ps(t[0][c], t[2][c]), n);
-                    ck_store8(q + (4 + c) * s, _mm256_add_ps(t[1][c], t[2][c]), n);
-                    ck_store8(q + (8 + c) * s, _mm256_sub_ps(t[2][c], t[1][c]), n);
-                    ck_store8(q + (12 + c) * s, _mm256_sub_ps(t[1][c], t[3][c]), n);
+                    ck_store8(q + (4 + c) * s, _mm256_add_ps(ta[c], tb[c]), n);
+                    ck_store8(q + (8 + c) * s, _mm256_sub_ps(tb[c], ta[c]), n);
                 }
+                ck_row_transform(plane, y0 + 3, H, W, x, tb);      // t3
+                for (int c = 0; c < 4; c++) ck_store8(q + (12 + c) * s, _mm256_sub_ps(ta[c], tb[c]), n);
             }
         }
     }
@@ -80,9 +95,8 @@ void ck_wino_input_avx2(const float *in, ptrdiff_t in_plane_stride, ptrdiff_t pl
 /// The first `n` (n >= 1) floats at `p`, zero beyond.
 CK_AVX2 static inline __m256 ck_load8(const float *p, ptrdiff_t n) {
     if (n >= 8) return _mm256_loadu_ps(p);
-    float buffer[8] = { 0 };
-    for (ptrdiff_t j = 0; j < n; j++) buffer[j] = p[j];
-    return _mm256_loadu_ps(buffer);
+    const __m256i iota = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    return _mm256_maskload_ps(p, _mm256_cmpgt_epi32(_mm256_set1_epi32((int)n), iota));
 }
 
 CK_AVX2

@@ -48,12 +48,30 @@ CK_AVX512 static inline __m512 ck_columns16(const float *row, ptrdiff_t start, p
     return ck_shift_in(ck_load_columns(row, start, width), first);
 }
 
+/// Column transform of one input row for 16 tiles: t = (d0 − d2, d1 + d2, d2 − d1, d1 − d3).
+CK_AVX512 __attribute__((always_inline)) static inline void
+ck_row_transform16(const float *plane, ptrdiff_t yy, ptrdiff_t H, ptrdiff_t W, ptrdiff_t x, __m512 t[4]) {
+    const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+    const __m512i odd = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
+    if (yy < 0 || yy >= H) {
+        t[0] = t[1] = t[2] = t[3] = _mm512_setzero_ps();
+        return;
+    }
+    const float *row = plane + yy * W;
+    __m512 a = ck_columns16(row, x, W), b = ck_columns16(row, x + 16, W);
+    __m512 c = ck_columns16(row, x + 2, W), d = ck_columns16(row, x + 18, W);
+    __m512 d0 = _mm512_permutex2var_ps(a, even, b), d1 = _mm512_permutex2var_ps(a, odd, b);
+    __m512 d2 = _mm512_permutex2var_ps(c, even, d), d3 = _mm512_permutex2var_ps(c, odd, d);
+    t[0] = _mm512_sub_ps(d0, d2);
+    t[1] = _mm512_add_ps(d1, d2);
+    t[2] = _mm512_sub_ps(d2, d1);
+    t[3] = _mm512_sub_ps(d1, d3);
+}
+
 CK_AVX512
 void ck_wino_input_avx512(const float *in, ptrdiff_t in_plane_stride, ptrdiff_t planes,
                           ptrdiff_t H, ptrdiff_t W, ptrdiff_t P, ptrdiff_t TW, ptrdiff_t ty0, ptrdiff_t ty1,
                           float *out, ptrdiff_t out_plane_stride, ptrdiff_t pos_stride) {
-    const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
-    const __m512i odd = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
     const ptrdiff_t s = pos_stride;
     for (ptrdiff_t p = 0; p < planes; p++) {
         const float *plane = in + p * in_plane_stride;
@@ -63,31 +81,21 @@ void ck_wino_input_avx512(const float *in, ptrdiff_t in_plane_stride, ptrdiff_t 
             float *orow = o + (ty - ty0) * TW;
             for (ptrdiff_t tx = 0; tx < TW; tx += 16) {
                 const ptrdiff_t x = 2 * tx - P;
-                __m512 t[4][4];
-                for (int r = 0; r < 4; r++) {
-                    const ptrdiff_t yy = y0 + r;
-                    if (yy < 0 || yy >= H) {
-                        t[r][0] = t[r][1] = t[r][2] = t[r][3] = _mm512_setzero_ps();
-                        continue;
-                    }
-                    const float *row = plane + yy * W;
-                    __m512 a = ck_columns16(row, x, W), b = ck_columns16(row, x + 16, W);
-                    __m512 c = ck_columns16(row, x + 2, W), d = ck_columns16(row, x + 18, W);
-                    __m512 d0 = _mm512_permutex2var_ps(a, even, b), d1 = _mm512_permutex2var_ps(a, odd, b);
-                    __m512 d2 = _mm512_permutex2var_ps(c, even, d), d3 = _mm512_permutex2var_ps(c, odd, d);
-                    t[r][0] = _mm512_sub_ps(d0, d2);
-                    t[r][1] = _mm512_add_ps(d1, d2);
-                    t[r][2] = _mm512_sub_ps(d2, d1);
-                    t[r][3] = _mm512_sub_ps(d1, d3);
-                }
-                __mmask16 k = ck_first(TW - tx);
+                const __mmask16 k = ck_first(TW - tx);
                 float *q = orow + tx;
+                // V0 = t0 − t2, V1 = t1 + t2, V2 = t2 − t1, V3 = t1 − t3 (t_r: row r's column transform),
+                // in an order that keeps 8 vectors live.
+                __m512 ta[4], tb[4];
+                ck_row_transform16(plane, y0, H, W, x, ta);        // t0
+                ck_row_transform16(plane, y0 + 2, H, W, x, tb);    // t2
+                for (int c = 0; c < 4; c++) _mm512_mask_storeu_ps(q + c * s, k, _mm512_sub_ps(ta[c], tb[c]));
+                ck_row_transform16(plane, y0 + 1, H, W, x, ta);    // t1
                 for (int c = 0; c < 4; c++) {
-                    _mm512_mask_storeu_ps(q + (0 + c) * s, k, _mm512_sub_ps(t[0][c], t[2][c]));
-                    _mm512_mask_storeu_ps(q + (4 + c) * s, k, _mm512_add_ps(t[1][c], t[2][c]));
-                    _mm512_mask_storeu_ps(q + (8 + c) * s, k, _mm512_sub_ps(t[2][c], t[1][c]));
-                    _mm512_mask_storeu_ps(q + (12 + c) * s, k, _mm512_sub_ps(t[1][c], t[3][c]));
+                    _mm512_mask_storeu_ps(q + (4 + c) * s, k, _mm512_add_ps(ta[c], tb[c]));
+                    _mm512_mask_storeu_ps(q + (8 + c) * s, k, _mm512_sub_ps(tb[c], ta[c]));
                 }
+                ck_row_transform16(plane, y0 + 3, H, W, x, tb);    // t3
+                for (int c = 0; c < 4; c++) _mm512_mask_storeu_ps(q + (12 + c) * s, k, _mm512_sub_ps(ta[c], tb[c]));
             }
         }
     }
