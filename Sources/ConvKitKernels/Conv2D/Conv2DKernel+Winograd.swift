@@ -19,8 +19,9 @@ import ConvKitCKernels
 /// **single-threaded** GEMMs; ``Conv2DKernel`` holds OpenBLAS at one thread for Winograd, so
 /// threading never nests); backwardFilter gives each worker its own `dU` and sums them in worker
 /// order (bit-identical for a given thread count). The transforms run as AVX-512 C kernels
-/// (`ck_wino_*`, ConvKitCKernels) when `context.simdLevel >= .avx512`, AVX2 C kernels for the tile
-/// transforms at `.avx2` (the filter transforms stay in Swift there), portable Swift otherwise.
+/// (`ck_wino_*`, ConvKitCKernels) when `context.simdLevel >= .avx512` (AVX2 ones for rows of ≤ 8
+/// tiles), AVX2 C kernels for the tile transforms at `.avx2` (the filter transforms stay in Swift
+/// there), portable Swift otherwise.
 ///
 /// 16 multiplies per 2×2 tile and channel pair replace 36: 2.25× fewer flops than direct or im2col.
 /// Error: the transforms add at most 4×4 inputs with coefficients 1 and ½ (exact in binary), so the
@@ -51,6 +52,9 @@ enum Conv2DWinograd {
     /// Fewest tiles a block aims for: below ~128 columns the GEMMs lose efficiency and each block
     /// re-reads all of `U` (alexnet_c3: 6 MiB); measured 160 vs 220 GFLOP/s at 49 vs 98+ tiles.
     static let minimumBlockTiles = 128
+    /// Rows of at most this many tiles use the 8-wide AVX2 transforms even at `.avx512`: a 16-wide
+    /// vector would be half empty (alexnet_c3, 7 tiles a row: forward 7.5–8.5 vs 9–12 ms, 1 thread).
+    static let narrow = 8
 
     /// Blocks of tile rows and workers under a workspace of `capFloats`.
     struct Plan {
@@ -139,7 +143,7 @@ enum Conv2DWinograd {
         let TW = plan.tilesWide, T = rows.count * TW
         segments(rows, tilesHigh: plan.tilesHigh, tilesWide: TW) { image, tileRows, offset in
             let planes = x + image * C * H * W
-            if simd >= .avx512 {
+            if simd >= .avx512 && TW > Conv2DWinograd.narrow {
                 ck_wino_input_avx512(planes, H * W, C, H, W, P, TW, tileRows.lowerBound, tileRows.upperBound,
                                      v + offset, T, C * T)
                 return
@@ -202,7 +206,7 @@ enum Conv2DWinograd {
                 // y = Aᵀ M A (+ bias, activation) for the block's output rows.
                 segments(rows, tilesHigh: TH, tilesWide: TW) { image, tileRows, offset in
                     let planes = y.base + image * O * OH * OW
-                    if simd >= .avx512 {
+                    if simd >= .avx512 && TW > Conv2DWinograd.narrow {
                         ck_wino_output_avx512(M + offset, T, O * T, O, OH, OW, TW, tileRows.lowerBound,
                                               tileRows.upperBound, b?.base, relu ? 1 : 0, planes, OH * OW)
                         return
@@ -285,7 +289,7 @@ extension Conv2DWinograd {
                 transformInputs(g, plan: plan, rows: rows, input: x.base, zeroRow: zero, into: V, simd: simd)
                 segments(rows, tilesHigh: TH, tilesWide: TW) { image, tileRows, offset in
                     let planes = dy.base + image * O * OH * OW
-                    if simd >= .avx512 {
+                    if simd >= .avx512 && TW > Conv2DWinograd.narrow {
                         ck_wino_output_grad_avx512(planes, OH * OW, O, OH, OW, TW, tileRows.lowerBound,
                                                    tileRows.upperBound, dM + offset, T, O * T)
                         return
