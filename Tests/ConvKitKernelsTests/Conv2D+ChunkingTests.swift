@@ -200,6 +200,19 @@ struct Conv2DWinogradBlockTests {
         }
     }
 
+    /// The default workspace stays under the 32 MiB cap in every direction, whatever the batch
+    /// (blocks of tile rows, not images), including backwardData's flipped filter (9·O·C floats).
+    @Test func defaultCapHolds() throws {
+        let layers = [try Conv2DGeometry(batch: 32, inputChannels: 64, inputSize: 224, outputChannels: 64, kernelSize: 3, padding: 1),
+                      try Conv2DGeometry(batch: 8, inputChannels: 256, inputSize: 13, outputChannels: 384, kernelSize: 3, padding: 1)]
+        for g in layers {
+            for direction in Conv2DDirection.allCases {
+                let floats = Conv2DKernel.workspaceCount(g, algorithm: .winograd, direction: direction)
+                #expect(floats * 4 <= Conv2DLoweringPlan.defaultWorkspaceCapBytes, "\(g) \(direction): \(floats * 4) bytes")
+            }
+        }
+    }
+
     /// NaN and infinity in the input reach the outputs they touch through the AVX-512 transforms
     /// and the fused ReLU (which must not turn NaN into 0).
     @Test func nanPropagates() throws {

@@ -113,7 +113,7 @@ enum Conv2DWinograd {
         case .backwardFilter: return Plan(g, capFloats: floats, filterGradient: true)
         case .backwardData:
             guard let t = transposedGeometry(g) else { return nil }
-            return Plan(t, capFloats: floats, extraFilterFloats: 9 * g.filterCount)
+            return Plan(t, capFloats: floats, extraFilterFloats: g.filterCount)   // the flipped filter: 9·O·C floats
         }
     }
 
