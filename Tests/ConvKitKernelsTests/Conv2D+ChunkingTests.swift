@@ -108,7 +108,8 @@ struct Conv2DChunkingTests {
     }
 }
 
-/// Winograd with a workspace that holds one image's tiles at a time (three chunks for three images).
+/// Winograd with the workspace of a one-image call: at most one image's tiles in flight, so three
+/// images take at least three blocks (more when the one-image plan splits an image between workers).
 @Suite("Conv2D Winograd chunking")
 struct Conv2DWinogradChunkingTests {
     @Test(arguments: [0, 1, 2])
@@ -120,13 +121,14 @@ struct Conv2DWinogradChunkingTests {
         let w = [Float].random(count: g.filterCount, seed: 42)
         let b = [Float].random(count: g.outputChannels, seed: 43)
         let dy = [Float].random(count: g.outputCount, seed: 44)
-        // Smallest budget: the filters, one image's tiles and a zero row.
+        // Small budget: the filters, a zero row and at most one image's tiles over all workers.
         let budget = { (direction: Conv2DDirection) -> Int in
             Conv2DKernel.workspaceCount(g.withBatchOne, algorithm: .winograd, direction: direction)
         }
         for direction in Conv2DDirection.allCases {
             let calls = Conv2DKernel.gemmCalls(g, algorithm: .winograd, direction: direction, workspaceCount: budget(direction))
-            #expect(calls.reduce(0) { $0 + $1.count } == 48, "\(direction): \(calls)")   // 16 GEMMs x 3 chunks
+            let count = calls.reduce(0) { $0 + $1.count }
+            #expect(count >= 48 && count % 16 == 0, "\(direction): \(calls)")   // 16 GEMMs x (3 or more) blocks
         }
         let y0 = Conv2DRunner.forward(g, .naive, input: x, filter: w, bias: b)
         let yMag = Conv2DRunner.forward(g, .naive, input: x.magnitudes, filter: w.magnitudes, bias: b.magnitudes)

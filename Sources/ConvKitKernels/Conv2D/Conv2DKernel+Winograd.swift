@@ -84,10 +84,11 @@ enum Conv2DWinograd {
             gradientFloats = filterGradient ? 16 * O * C : 0
             let perRow = 16 * (C + O) * tilesWide
             let room = capFloats - filterFloats - rowFloats
-            // Blocks near the target size, a multiple of the worker count (equal shares).
+            // Blocks near the target size, a multiple of the worker count (equal shares; a layer
+            // smaller than one target block is still split between the workers).
             let target = min(rows, max(1, Conv2DWinograd.blockFloats / perRow,
                                        (Conv2DWinograd.minimumBlockTiles + tilesWide - 1) / tilesWide))
-            var workers = max(1, min(maxWorkers, (rows + target - 1) / target))
+            var workers = max(1, min(maxWorkers, rows))
             var perBlock = 1
             while true {
                 let blocks = ((rows + target - 1) / target + workers - 1) / workers * workers
