@@ -79,6 +79,15 @@ void ck_wino_input_avx512(const float *in, ptrdiff_t in_plane_stride, ptrdiff_t 
         for (ptrdiff_t ty = ty0; ty < ty1; ty++) {
             const ptrdiff_t y0 = 2 * ty - P;
             float *orow = o + (ty - ty0) * TW;
+            if (p + 1 < planes) {
+                // Prefetch this tile row's new input rows in the next plane (planes come from memory).
+                for (ptrdiff_t r = ty == ty0 ? 0 : 2; r < 4; r++) {
+                    const ptrdiff_t yy = y0 + r;
+                    if (yy < 0 || yy >= H) continue;
+                    const char *row = (const char *)(plane + in_plane_stride + yy * W);
+                    for (ptrdiff_t b = 0; b < W * 4; b += 64) _mm_prefetch(row + b, _MM_HINT_T0);
+                }
+            }
             for (ptrdiff_t tx = 0; tx < TW; tx += 16) {
                 const ptrdiff_t x = 2 * tx - P;
                 const __mmask16 k = ck_first(TW - tx);
@@ -166,6 +175,11 @@ void ck_wino_output_grad_avx512(const float *dy, ptrdiff_t dy_plane_stride, ptrd
             const float *row0 = plane + 2 * ty * OW;
             const int has_row1 = 2 * ty + 1 < OH;
             float *orow = o + (ty - ty0) * TW;
+            if (p + 1 < planes) {
+                // Prefetch the same rows of the next plane (planes come from memory).
+                const char *next = (const char *)(row0 + dy_plane_stride);
+                for (ptrdiff_t b = 0; b < (has_row1 ? 2 : 1) * OW * 4; b += 64) _mm_prefetch(next + b, _MM_HINT_T0);
+            }
             for (ptrdiff_t tx = 0; tx < TW; tx += 16) {
                 const ptrdiff_t x = 2 * tx, cols = OW - x;
                 const __mmask16 k0 = ck_first(cols), k1 = ck_first(cols - 16);
