@@ -12,6 +12,9 @@ struct GemmCall: Sendable {
     var aStride = 0, bStride = 0, cStride = 0
     /// beta of the first call and of the following ones (backwardFilter accumulates over images).
     var firstBeta: Float = 0, laterBeta: Float = 0
+    /// When > 0, the operands repeat every `period` calls (call `i` uses offset `(i % period)·stride`),
+    /// as Winograd's 16 GEMMs per block reuse one block's buffers.
+    var period = 0
 
     var flops: Double { 2 * Double(m) * Double(n) * Double(k) * Double(count) }
     var description: String {
@@ -22,6 +25,10 @@ struct GemmCall: Sendable {
 /// The BLAS ceiling of an algorithm: the same GEMM calls without anything else.
 struct GemmPlan: Sendable {
     var calls: [GemmCall]
+    /// The kernel splits the calls (in groups of `period`) over its workers, each issuing its share
+    /// with OpenBLAS at one thread (Winograd); otherwise the calls run in turn with `threads`
+    /// OpenBLAS threads.
+    var workerParallel = false
     var flops: Double { calls.reduce(0) { $0 + $1.flops } }
     var description: String { calls.map(\.description).joined(separator: " + ") }
 
@@ -36,20 +43,16 @@ struct GemmPlan: Sendable {
         let calls = Conv2DKernel.gemmCalls(g, algorithm: algorithm, direction: direction, workspaceCount: workspaceCount)
         if calls.isEmpty { return nil }
         let pointwise = g.isPointwise
-        return GemmPlan(calls: calls.map { c in
+        var plan = GemmPlan(calls: calls.map { c in
             var call = GemmCall(transA: c.transA, transB: c.transB, m: c.m, n: c.n, k: c.k, count: c.count)
             if algorithm == .winograd {
-                // 16 GEMMs per chunk, each on its own transformed tile matrices; the transformed
-                // filter (A) is shared by forward/backwardData, the filter gradient (C) accumulated.
-                switch direction {
-                case .forward, .backwardData:
-                    call.bStride = c.k * c.n
-                    call.cStride = c.m * c.n
-                case .backwardFilter:
-                    call.aStride = c.m * c.k
-                    call.bStride = c.k * c.n
-                    call.laterBeta = 1
-                }
+                // 16 GEMMs per block, one per tile position, on the block's transformed tiles (reused
+                // by the next block of the same worker); the filter gradient (C) is accumulated.
+                call.period = 16
+                call.aStride = c.m * c.k
+                call.bStride = c.k * c.n
+                call.cStride = c.m * c.n
+                if direction == .backwardFilter { call.laterBeta = 1 }
                 return call
             }
             switch direction {
@@ -66,6 +69,8 @@ struct GemmPlan: Sendable {
             }
             return call
         })
+        plan.workerParallel = algorithm == .winograd
+        return plan
     }
 
     /// The GEMM-based dense kernel (`DenseKernel`, algorithm `gemm`): one call per direction.
@@ -80,43 +85,67 @@ struct GemmPlan: Sendable {
 }
 
 /// Operands for a ``GemmPlan`` (allocated once, outside the timed region) and the timed body.
-final class GemmBench {
+/// Worker-parallel plans get one set of operands per possible worker (each worker writes only its own).
+final class GemmBench: @unchecked Sendable {
     private struct Operands {
         let call: GemmCall
         let a: FloatBuffer, b: FloatBuffer, c: FloatBuffer
     }
-    private let operands: [Operands]
+    private let plan: GemmPlan
+    private let operands: [[Operands]]
 
     init(_ plan: GemmPlan) {
-        operands = plan.calls.enumerated().map { index, call in
-            func size(_ rows: Int, _ cols: Int, _ stride: Int) -> Int {
-                stride > 0 ? stride * (call.count - 1) + rows * cols : rows * cols
+        self.plan = plan
+        let sets = plan.workerParallel ? ComputeContext.availableCores : 1
+        operands = (0..<sets).map { _ in
+            plan.calls.enumerated().map { index, call in
+                func size(_ rows: Int, _ cols: Int, _ stride: Int) -> Int {
+                    let distinct = call.period > 0 ? min(call.count, call.period) : call.count
+                    return stride > 0 ? stride * (distinct - 1) + rows * cols : rows * cols
+                }
+                let seed = UInt64(100 + 3 * index)
+                return Operands(call: call,
+                                a: FloatBuffer(random: size(call.m, call.k, call.aStride), seed: seed),
+                                b: FloatBuffer(random: size(call.k, call.n, call.bStride), seed: seed + 1),
+                                c: FloatBuffer(count: size(call.m, call.n, call.cStride)))
             }
-            let seed = UInt64(100 + 3 * index)
-            return Operands(call: call,
-                            a: FloatBuffer(random: size(call.m, call.k, call.aStride), seed: seed),
-                            b: FloatBuffer(random: size(call.k, call.n, call.bStride), seed: seed + 1),
-                            c: FloatBuffer(count: size(call.m, call.n, call.cStride)))
         }
     }
 
-    /// Issues every call of the plan once, with `context.threads` OpenBLAS threads (through the
-    /// same thread gate as the kernels, `BLAS.withThreads`).
+    /// Issues every call of the plan once, through the same thread gate as the kernels
+    /// (`BLAS.withThreads`): with `context.threads` OpenBLAS threads, or, for a worker-parallel
+    /// plan, split over up to `context.threads` workers with OpenBLAS at one thread.
     func run(_ context: ComputeContext) {
-        BLAS.withThreads(for: context) { issue() }
+        let workers = plan.workerParallel ? min(context.threads, operands.count) : 1
+        if workers <= 1 {
+            let blas = plan.workerParallel ? ComputeContext(threads: 1) : context
+            BLAS.withThreads(for: blas) { issue(worker: 0, of: 1) }
+            return
+        }
+        BLAS.withThreads(for: ComputeContext(threads: 1)) {
+            parallelFor(workers, context: ComputeContext(threads: workers, minimumElementsPerThread: 1)) { range in
+                for worker in range { self.issue(worker: worker, of: workers) }
+            }
+        }
     }
 
-    private func issue() {
-        for op in operands {
+    /// Worker `worker`'s share of the calls: a contiguous range of whole periods (blocks).
+    private func issue(worker: Int, of workers: Int) {
+        for op in operands[worker] {
             let call = op.call
             guard let a = op.a.read.baseAddress, let b = op.b.read.baseAddress,
                   let c = op.c.mutable.baseAddress else { continue }
-            for i in 0..<call.count {
+            let period = max(1, call.period)
+            let groups = (call.count + period - 1) / period
+            let first = worker * groups / workers * period
+            let end = min(call.count, (worker + 1) * groups / workers * period)
+            for i in first..<max(first, end) {
+                let j = call.period > 0 ? i % call.period : i
                 BLAS.sgemm(transA: call.transA, transB: call.transB, m: call.m, n: call.n, k: call.k,
-                           a: a + i * call.aStride, lda: call.transA ? call.m : call.k,
-                           b: b + i * call.bStride, ldb: call.transB ? call.k : call.n,
-                           beta: i == 0 ? call.firstBeta : call.laterBeta,
-                           c: c + i * call.cStride, ldc: call.n)
+                           a: a + j * call.aStride, lda: call.transA ? call.m : call.k,
+                           b: b + j * call.bStride, ldb: call.transB ? call.k : call.n,
+                           beta: i < first + period ? call.firstBeta : call.laterBeta,
+                           c: c + j * call.cStride, ldc: call.n)
             }
         }
     }

@@ -1,7 +1,11 @@
+import ConvKitCKernels
+
 /// Convolution by Winograd's F(2×2, 3×3) for 3×3, stride-1, undilated, ungrouped convolutions
 /// with padding ≤ 2 (see ``Winograd2x2`` for the transforms).
 ///
-/// Per chunk of `b` images with `T = b·⌈OH/2⌉·⌈OW/2⌉` tiles (`ξ` = one of the 16 tile positions):
+/// The batch's `N·TH` rows of tiles (`TH = ⌈OH/2⌉` rows of `TW = ⌈OW/2⌉` tiles per image) are cut
+/// into blocks of `r` tile rows (`T = r·TW` tiles, possibly spanning images). Per block (`ξ` = one
+/// of the 16 tile positions):
 ///
 ///     forward:         M[ξ] [O × T] = U[ξ] [O × C] · V[ξ] [C × T]         U = G·w·Gᵀ,  V = Bᵀ·x·B,  y = Aᵀ·M·A (+ bias, activation)
 ///     backwardData:    the forward algorithm on dY with the flipped, transposed filter
@@ -9,13 +13,24 @@
 ///                      transposed convolution an ordinary one)
 ///     backwardFilter:  dU[ξ] [O × C] += dM[ξ] [O × T] · V[ξ]ᵀ [T × C],     dM = A·dY·Aᵀ,  dw = Gᵀ·dU·G
 ///
+/// A block's transformed tiles (`16·(C + O)·T` floats) are sized to stay in cache between the
+/// transform that writes them, the 16 GEMMs and the transform that reads them (``Plan``).
+/// Threading: up to `context.threads` workers each run whole blocks (transforms and
+/// **single-threaded** GEMMs; ``Conv2DKernel`` holds OpenBLAS at one thread for Winograd, so
+/// threading never nests); backwardFilter gives each worker its own `dU` and sums them in worker
+/// order (bit-identical for a given thread count). The transforms run as AVX-512 C kernels
+/// (`ck_wino_*`, ConvKitCKernels) when `context.simdLevel >= .avx512` (AVX2 ones for rows of ≤ 8
+/// tiles), AVX2 C kernels for the tile transforms at `.avx2` (the filter transforms stay in Swift
+/// there), portable Swift otherwise.
+///
 /// 16 multiplies per 2×2 tile and channel pair replace 36: 2.25× fewer flops than direct or im2col.
 /// Error: the transforms add at most 4×4 inputs with coefficients 1 and ½ (exact in binary), so the
 /// error stays within a small multiple of direct summation (measured ≤ 2.4× in float32); tests
 /// use 8× the direct tolerance.
 ///
-/// Workspace (floats): `16·O·C` transformed filters + `16·(C + O)·T` for one chunk + a row of
-/// zeros; chunks hold as many images as fit in the cap (at least one).
+/// Workspace (floats): `16·O·C` transformed filters (+ `9·O·C` flipped filters for backwardData),
+/// a row of zeros, and per worker `16·(C + O)·T` block tiles (+ `16·O·C` for its `dU` in
+/// backwardFilter).
 enum Conv2DWinograd {
     /// `true` when Winograd F(2×2, 3×3) applies to `g`.
     static func supports(_ g: Conv2DGeometry) -> Bool {
@@ -31,69 +46,126 @@ enum Conv2DWinograd {
                             paddingHeight: 2 - g.paddingHeight, paddingWidth: 2 - g.paddingWidth)
     }
 
-    /// Chunking of the tiles under a workspace of `floats`.
+    /// Floats of transformed tiles (`16·(C + O)·T`) a block aims for: 2 MiB, measured best of
+    /// 1, 2 and 4 MiB on resnet_3x3 (1 thread, Zen 5, 1 MiB L2 per core, 32 MiB L3).
+    static let blockFloats = 1 << 19
+    /// Fewest tiles a block aims for: below ~128 columns the GEMMs lose efficiency and each block
+    /// re-reads all of `U` (alexnet_c3: 6 MiB); measured 160 vs 220 GFLOP/s at 49 vs 98+ tiles.
+    static let minimumBlockTiles = 128
+    /// Rows of at most this many tiles use the 8-wide AVX2 transforms even at `.avx512`: a 16-wide
+    /// vector would be half empty (alexnet_c3, 7 tiles a row: forward 7.5–8.5 vs 9–12 ms, 1 thread).
+    static let narrow = 8
+
+    /// Blocks of tile rows and workers under a workspace of `capFloats`.
     struct Plan {
-        let imagesPerChunk: Int
         let tilesHigh: Int, tilesWide: Int
         var tilesPerImage: Int { tilesHigh * tilesWide }
+        let rows: Int               // tile rows in the batch: N · TH
+        let rowsPerBlock: Int
+        var blockTiles: Int { rowsPerBlock * tilesWide }
+        var blocks: Int { (rows + rowsPerBlock - 1) / rowsPerBlock }
+        let workers: Int
         let filterFloats: Int       // 16·O·C (plus 9·O·C for the flipped filter of backwardData)
-        let chunkTiles: Int         // b · tilesPerImage
-        let inputFloats: Int        // 16·C·chunkTiles
-        let productFloats: Int      // 16·O·chunkTiles
         let rowFloats: Int          // a row of zeros (read for rows outside the image)
-        var workspaceCount: Int { filterFloats + inputFloats + productFloats + rowFloats }
+        let inputFloats: Int        // 16·C·blockTiles
+        let productFloats: Int      // 16·O·blockTiles
+        let gradientFloats: Int     // 16·O·C per worker for backwardFilter, else 0
+        var perWorker: Int { inputFloats + productFloats + gradientFloats }
+        var workspaceCount: Int { filterFloats + rowFloats + workers * perWorker }
 
-        init(_ g: Conv2DGeometry, capFloats: Int, extraFilterFloats: Int = 0) {
+        init(_ g: Conv2DGeometry, capFloats: Int, extraFilterFloats: Int = 0, filterGradient: Bool = false,
+             maxWorkers: Int = ComputeContext.availableCores) {
             tilesHigh = Winograd2x2.tiles(g.outputHeight)
             tilesWide = Winograd2x2.tiles(g.outputWidth)
+            rows = g.batch * tilesHigh
             let C = g.inputChannels, O = g.outputChannels
             filterFloats = 16 * O * C + extraFilterFloats
             rowFloats = max(g.inputWidth, g.outputWidth) + 4
-            let perImage = 16 * (C + O) * tilesHigh * tilesWide
+            gradientFloats = filterGradient ? 16 * O * C : 0
+            let perRow = 16 * (C + O) * tilesWide
             let room = capFloats - filterFloats - rowFloats
-            imagesPerChunk = max(1, min(g.batch, room / max(1, perImage)))
-            chunkTiles = imagesPerChunk * tilesHigh * tilesWide
-            inputFloats = 16 * C * chunkTiles
-            productFloats = 16 * O * chunkTiles
+            // Blocks near the target size, a multiple of the worker count (equal shares; a layer
+            // smaller than one target block is still split between the workers).
+            let target = min(rows, max(1, Conv2DWinograd.blockFloats / perRow,
+                                       (Conv2DWinograd.minimumBlockTiles + tilesWide - 1) / tilesWide))
+            var workers = max(1, min(maxWorkers, rows))
+            var perBlock = 1
+            while true {
+                let blocks = ((rows + target - 1) / target + workers - 1) / workers * workers
+                let even = (rows + blocks - 1) / blocks
+                let fit = (room / workers - gradientFloats) / perRow
+                if fit >= 1 || workers == 1 {
+                    perBlock = max(1, min(even, fit))
+                    break
+                }
+                workers -= 1
+            }
+            rowsPerBlock = perBlock
+            self.workers = max(1, min(workers, (rows + perBlock - 1) / perBlock))
+            inputFloats = 16 * C * perBlock * tilesWide
+            productFloats = 16 * O * perBlock * tilesWide
+        }
+    }
+
+    /// The plan a kernel uses in `direction` for a workspace of `floats`.
+    static func plan(_ g: Conv2DGeometry, direction: Conv2DDirection, workspaceFloats floats: Int) -> Plan? {
+        switch direction {
+        case .forward: return Plan(g, capFloats: floats)
+        case .backwardFilter: return Plan(g, capFloats: floats, filterGradient: true)
+        case .backwardData:
+            guard let t = transposedGeometry(g) else { return nil }
+            return Plan(t, capFloats: floats, extraFilterFloats: g.filterCount)   // the flipped filter: 9·O·C floats
         }
     }
 
     static func workspaceCount(_ g: Conv2DGeometry, direction: Conv2DDirection, capBytes: Int) -> Int {
-        let capFloats = capBytes / MemoryLayout<Float>.stride
-        switch direction {
-        case .forward, .backwardFilter:
-            return Plan(g, capFloats: capFloats).workspaceCount
-        case .backwardData:
-            guard let t = transposedGeometry(g) else { return 0 }
-            return Plan(t, capFloats: capFloats, extraFilterFloats: 9 * g.filterCount).workspaceCount
+        plan(g, direction: direction, workspaceFloats: capBytes / MemoryLayout<Float>.stride)?.workspaceCount ?? 0
+    }
+
+    /// Calls `body(image, tileRows, offset)` for each image's part of the batch's tile rows
+    /// `rows`, with `offset` = the tiles of `rows` before it.
+    @inline(__always)
+    static func segments(_ rows: Range<Int>, tilesHigh TH: Int, tilesWide TW: Int,
+                         _ body: (Int, Range<Int>, Int) -> Void) {
+        var r = rows.lowerBound
+        while r < rows.upperBound {
+            let image = r / TH
+            let end = min(rows.upperBound, (image + 1) * TH)
+            body(image, (r - image * TH)..<(end - image * TH), (r - rows.lowerBound) * TW)
+            r = end
         }
     }
 
-    /// The plan a kernel uses for a workspace of `floats` (the largest chunks that fit).
-    static func plan(_ g: Conv2DGeometry, workspaceFloats floats: Int, extraFilterFloats: Int = 0) -> Plan {
-        Plan(g, capFloats: floats, extraFilterFloats: extraFilterFloats)
-    }
-
-    /// `V[ξ][c][t] = (Bᵀ·d·B)[ξ]` for every input plane of the images `first ..< first + count`
-    /// (one chunk of `T = count · tilesPerImage` tiles); parallel over planes.
-    static func transformInputs(_ g: Conv2DGeometry, plan: Plan, images first: Int, count: Int,
-                                input x: SharedBuffer<Float>, zeroRow zero: SharedBuffer<Float>,
-                                into v: SharedBuffer<Float>, context: ComputeContext) {
+    /// `V[ξ][c][t] = (Bᵀ·d·B)[ξ]` for the tile rows `rows` of the batch (`T` tiles, `V` is
+    /// `[16][C][T]`); on the calling thread.
+    static func transformInputs(_ g: Conv2DGeometry, plan: Plan, rows: Range<Int>, input x: UnsafePointer<Float>,
+                                zeroRow: UnsafePointer<Float>, into v: UnsafeMutablePointer<Float>, simd: SIMDLevel) {
         let C = g.inputChannels, H = g.inputHeight, W = g.inputWidth, P = g.paddingHeight
-        let TH = plan.tilesHigh, TW = plan.tilesWide, tilesPerImage = plan.tilesPerImage
-        let T = count * tilesPerImage
-        parallelFor(count * C, elementsPerIndex: 16 * tilesPerImage, context: context) { range in
-            for index in range {
-                let c = index % C, image = index / C
-                Winograd2x2.transformInputPlane(x.base + ((first + image) * C + c) * H * W, height: H, width: W,
-                                                padding: P, tilesHigh: TH, tilesWide: TW, zeroRow: zero.base,
-                                                out: v.base + c * T + image * tilesPerImage, positionStride: C * T)
+        let TW = plan.tilesWide, T = rows.count * TW
+        segments(rows, tilesHigh: plan.tilesHigh, tilesWide: TW) { image, tileRows, offset in
+            let planes = x + image * C * H * W
+            if simd >= .avx512 && TW > Conv2DWinograd.narrow {
+                ck_wino_input_avx512(planes, H * W, C, H, W, P, TW, tileRows.lowerBound, tileRows.upperBound,
+                                     v + offset, T, C * T)
+                return
+            }
+            if simd >= .avx2 {
+                ck_wino_input_avx2(planes, H * W, C, H, W, P, TW, tileRows.lowerBound, tileRows.upperBound,
+                                   v + offset, T, C * T)
+                return
+            }
+            for c in 0..<C {
+                Winograd2x2.transformInputPlane(planes + c * H * W, height: H, width: W, padding: P, rows: tileRows,
+                                                tilesWide: TW, zeroRow: zeroRow, out: v + c * T + offset,
+                                                positionStride: C * T)
             }
         }
     }
 
     // MARK: Forward
 
+    /// `y = act(conv(x, w) + bias)`; **overwrites** `output`. `extraFilterFloats` floats at the start
+    /// of the workspace are left alone (backwardData keeps its flipped filter there).
     static func forward(
         _ g: Conv2DGeometry,
         input: UnsafePointer<Float>, filter: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
@@ -101,49 +173,57 @@ enum Conv2DWinograd {
         workspace: UnsafeMutableBufferPointer<Float>, extraFilterFloats: Int = 0, context: ComputeContext
     ) {
         guard let ws = workspace.baseAddress else { return }
-        let plan = plan(g, workspaceFloats: workspace.count, extraFilterFloats: extraFilterFloats)
+        let plan = Plan(g, capFloats: workspace.count, extraFilterFloats: extraFilterFloats)
         precondition(plan.workspaceCount <= workspace.count, "Winograd workspace too small")
-        let C = g.inputChannels, O = g.outputChannels, W = g.inputWidth
+        let C = g.inputChannels, O = g.outputChannels
         let OH = g.outputHeight, OW = g.outputWidth
-        let TH = plan.tilesHigh, TW = plan.tilesWide, tilesPerImage = plan.tilesPerImage
+        let TH = plan.tilesHigh, TW = plan.tilesWide
         let U = ws + extraFilterFloats
-        let V = U + 16 * O * C
-        let M = V + plan.inputFloats
-        let zeroRow = M + plan.productFloats
-        zeroRow.update(repeating: 0, count: max(W, OW) + 4)
-
+        let zeroRow = U + 16 * O * C
+        zeroRow.update(repeating: 0, count: plan.rowFloats)
         Winograd2x2.transformFilters(filter, count: O * C, into: U, context: context)
 
         let x = SharedBuffer(readOnly: UnsafeBufferPointer(start: input, count: g.inputCount))
         let y = SharedBuffer(UnsafeMutableBufferPointer(start: output, count: g.outputCount))
-        let v = SharedBuffer(UnsafeMutableBufferPointer(start: V, count: plan.inputFloats))
-        let m = SharedBuffer(UnsafeMutableBufferPointer(start: M, count: plan.productFloats))
-        let zero = SharedBuffer(UnsafeMutableBufferPointer(start: zeroRow, count: max(W, OW) + 4))
+        let u = SharedBuffer(UnsafeMutableBufferPointer(start: U, count: 16 * O * C + plan.rowFloats))
+        let blocks = SharedBuffer(UnsafeMutableBufferPointer(start: zeroRow + plan.rowFloats,
+                                                             count: plan.workers * plan.perWorker))
         let b = bias.map { SharedBuffer(readOnly: UnsafeBufferPointer(start: $0, count: O)) }
-
-        var n0 = 0
-        while n0 < g.batch {
-            let count = min(plan.imagesPerChunk, g.batch - n0)
-            let T = count * tilesPerImage
-            let first = n0
-            // V[ξ][c][t] for every plane of the chunk.
-            transformInputs(g, plan: plan, images: first, count: count, input: x, zeroRow: zero, into: v, context: context)
-            // 16 GEMMs on the caller's thread (OpenBLAS threads them).
-            for xi in 0..<16 {
-                BLAS.sgemm(m: O, n: T, k: C, a: U + xi * O * C, lda: C, b: V + xi * C * T, ldb: T, beta: 0,
-                           c: M + xi * O * T, ldc: T)
-            }
-            // y = Aᵀ M A (+ bias, activation), each (image, o) plane owned by one work item.
-            parallelFor(count * O, elementsPerIndex: 16 * tilesPerImage, context: context) { range in
-                for index in range {
-                    let o = index % O, image = index / O
-                    Winograd2x2.transformOutputPlane(m.base + o * T + image * tilesPerImage, positionStride: O * T,
-                                                     tilesHigh: TH, tilesWide: TW,
-                                                     plane: y.base + ((first + image) * O + o) * OH * OW,
-                                                     height: OH, width: OW, bias: b?[o] ?? 0, activation: activation)
+        let simd = context.simdLevel, relu = activation == .relu
+        let workers = min(context.threads, plan.workers)
+        Conv2DImageParallel.eachWorker(plan.blocks, workers: workers, context: context) { worker, range in
+            let V = blocks.base + worker * plan.perWorker
+            let M = V + plan.inputFloats
+            let zero = UnsafePointer(u.base + 16 * O * C)
+            for block in range {
+                let rows = (block * plan.rowsPerBlock)..<min(plan.rows, (block + 1) * plan.rowsPerBlock)
+                let T = rows.count * TW
+                transformInputs(g, plan: plan, rows: rows, input: x.base, zeroRow: zero, into: V, simd: simd)
+                // 16 single-threaded GEMMs (OpenBLAS is held at one thread for Winograd).
+                for xi in 0..<16 {
+                    BLAS.sgemm(m: O, n: T, k: C, a: u.base + xi * O * C, lda: C, b: V + xi * C * T, ldb: T, beta: 0,
+                               c: M + xi * O * T, ldc: T)
+                }
+                // y = Aᵀ M A (+ bias, activation) for the block's output rows.
+                segments(rows, tilesHigh: TH, tilesWide: TW) { image, tileRows, offset in
+                    let planes = y.base + image * O * OH * OW
+                    if simd >= .avx512 && TW > Conv2DWinograd.narrow {
+                        ck_wino_output_avx512(M + offset, T, O * T, O, OH, OW, TW, tileRows.lowerBound,
+                                              tileRows.upperBound, b?.base, relu ? 1 : 0, planes, OH * OW)
+                        return
+                    }
+                    if simd >= .avx2 {
+                        ck_wino_output_avx2(M + offset, T, O * T, O, OH, OW, TW, tileRows.lowerBound,
+                                            tileRows.upperBound, b?.base, relu ? 1 : 0, planes, OH * OW)
+                        return
+                    }
+                    for o in 0..<O {
+                        Winograd2x2.transformOutputPlane(M + o * T + offset, positionStride: O * T, rows: tileRows,
+                                                         tilesWide: TW, plane: planes + o * OH * OW, height: OH,
+                                                         width: OW, bias: b?[o] ?? 0, activation: activation)
+                    }
                 }
             }
-            n0 += count
         }
     }
 }
@@ -176,80 +256,110 @@ extension Conv2DWinograd {
 
     // MARK: Backward filter
 
-    /// `dW (+)= Gᵀ (Σ_chunks dM[ξ] · V[ξ]ᵀ) G` and the bias gradient. Overwrites unless `accumulate`.
+    /// `dW (+)= Gᵀ (Σ_blocks dM[ξ] · V[ξ]ᵀ) G` and the bias gradient. Overwrites unless `accumulate`.
     static func backwardFilter(
         _ g: Conv2DGeometry, input: UnsafePointer<Float>, outputGradient: UnsafeBufferPointer<Float>,
         filterGradient: UnsafeMutablePointer<Float>, biasGradient: UnsafeMutableBufferPointer<Float>?,
         accumulate: Bool, workspace: UnsafeMutableBufferPointer<Float>, context: ComputeContext
     ) {
         guard let ws = workspace.baseAddress, let dyBase = outputGradient.baseAddress else { return }
-        let plan = plan(g, workspaceFloats: workspace.count)
+        let plan = Plan(g, capFloats: workspace.count, filterGradient: true)
         precondition(plan.workspaceCount <= workspace.count, "Winograd workspace too small")
-        let C = g.inputChannels, O = g.outputChannels, W = g.inputWidth
+        let C = g.inputChannels, O = g.outputChannels
         let OH = g.outputHeight, OW = g.outputWidth
-        let TH = plan.tilesHigh, TW = plan.tilesWide, tilesPerImage = plan.tilesPerImage
-        let dU = ws
-        let V = dU + 16 * O * C
-        let dM = V + plan.inputFloats
-        let zeroRow = dM + plan.productFloats
-        zeroRow.update(repeating: 0, count: max(W, OW) + 4)
+        let TH = plan.tilesHigh, TW = plan.tilesWide
+        // The transformed-filter slot of the forward layout holds the summed dU here.
+        let zeroRow = ws + 16 * O * C
+        zeroRow.update(repeating: 0, count: plan.rowFloats)
 
         let x = SharedBuffer(readOnly: UnsafeBufferPointer(start: input, count: g.inputCount))
         let dy = SharedBuffer(readOnly: UnsafeBufferPointer(start: dyBase, count: g.outputCount))
-        let v = SharedBuffer(UnsafeMutableBufferPointer(start: V, count: plan.inputFloats))
-        let m = SharedBuffer(UnsafeMutableBufferPointer(start: dM, count: plan.productFloats))
-        let zero = SharedBuffer(UnsafeMutableBufferPointer(start: zeroRow, count: max(W, OW) + 4))
-
-        var n0 = 0
-        while n0 < g.batch {
-            let count = min(plan.imagesPerChunk, g.batch - n0)
-            let T = count * tilesPerImage
-            let first = n0
-            transformInputs(g, plan: plan, images: first, count: count, input: x, zeroRow: zero, into: v, context: context)
-            parallelFor(count * O, elementsPerIndex: 16 * tilesPerImage, context: context) { range in
-                for index in range {
-                    let o = index % O, image = index / O
-                    Winograd2x2.transformOutputGradientPlane(dy.base + ((first + image) * O + o) * OH * OW,
-                                                             height: OH, width: OW, tilesHigh: TH, tilesWide: TW,
-                                                             zeroRow: zero.base,
-                                                             out: m.base + o * T + image * tilesPerImage, positionStride: O * T)
+        let shared = SharedBuffer(UnsafeMutableBufferPointer(start: ws, count: plan.workspaceCount))
+        let simd = context.simdLevel
+        let workers = min(context.threads, plan.workers)
+        let first = 16 * O * C + plan.rowFloats
+        Conv2DImageParallel.eachWorker(plan.blocks, workers: workers, context: context) { worker, range in
+            let V = shared.base + first + worker * plan.perWorker
+            let dM = V + plan.inputFloats
+            let dU = dM + plan.productFloats      // this worker's [16][O][C]
+            let zero = UnsafePointer(shared.base + 16 * O * C)
+            var beta: Float = 0
+            for block in range {
+                let rows = (block * plan.rowsPerBlock)..<min(plan.rows, (block + 1) * plan.rowsPerBlock)
+                let T = rows.count * TW
+                transformInputs(g, plan: plan, rows: rows, input: x.base, zeroRow: zero, into: V, simd: simd)
+                segments(rows, tilesHigh: TH, tilesWide: TW) { image, tileRows, offset in
+                    let planes = dy.base + image * O * OH * OW
+                    if simd >= .avx512 && TW > Conv2DWinograd.narrow {
+                        ck_wino_output_grad_avx512(planes, OH * OW, O, OH, OW, TW, tileRows.lowerBound,
+                                                   tileRows.upperBound, dM + offset, T, O * T)
+                        return
+                    }
+                    if simd >= .avx2 {
+                        ck_wino_output_grad_avx2(planes, OH * OW, O, OH, OW, TW, tileRows.lowerBound,
+                                                 tileRows.upperBound, dM + offset, T, O * T)
+                        return
+                    }
+                    for o in 0..<O {
+                        Winograd2x2.transformOutputGradientPlane(planes + o * OH * OW, height: OH, width: OW,
+                                                                 rows: tileRows, tilesWide: TW, zeroRow: zero,
+                                                                 out: dM + o * T + offset, positionStride: O * T)
+                    }
                 }
+                for xi in 0..<16 {
+                    BLAS.sgemm(transB: true, m: O, n: C, k: T, a: dM + xi * O * T, lda: T, b: V + xi * C * T, ldb: T,
+                               beta: beta, c: dU + xi * O * C, ldc: C)
+                }
+                beta = 1
             }
-            let beta: Float = n0 == 0 ? 0 : 1
-            for xi in 0..<16 {
-                BLAS.sgemm(transB: true, m: O, n: C, k: T, a: dM + xi * O * T, lda: T, b: V + xi * C * T, ldb: T,
-                           beta: beta, c: dU + xi * O * C, ldc: C)
-            }
-            n0 += count
         }
-        Winograd2x2.transformFilterGradients(dU, count: O * C, into: filterGradient, accumulate: accumulate, context: context)
+        // dU = Σ_w dU_w in worker order (the same order for a given worker count), then dW = Gᵀ·dU·G.
+        let stride = plan.perWorker, offset = first + plan.inputFloats + plan.productFloats
+        if simd >= .avx512 {
+            let dw = SharedBuffer(UnsafeMutableBufferPointer(start: filterGradient, count: 9 * O * C))
+            parallelFor(O * C, grain: 16, elementsPerIndex: 16 * workers + 9, context: context) { range in
+                ck_wino_filter_grad_avx512(shared.base + offset, stride, max(1, workers), range.lowerBound,
+                                           range.upperBound, O * C, dw.base, accumulate ? 1 : 0)
+            }
+        } else {
+            reduceAndTransformFilterGradients(shared: shared, offset: offset, stride: stride, workers: workers,
+                                              count: O * C, filterGradient: filterGradient, accumulate: accumulate,
+                                              context: context)
+        }
         if let biasGradient {
             BiasKernel.reducePerChannel(outputGradient, into: biasGradient, batch: g.batch, channels: O,
                                         plane: OH * OW, accumulate: accumulate, context: context)
         }
     }
 
+    /// Portable path: `workspace[0 ..< 16·count] = Σ_w dU_w`, then `dW (+)= Gᵀ·dU·G`.
+    static func reduceAndTransformFilterGradients(shared: SharedBuffer<Float>, offset: Int, stride: Int, workers: Int,
+                                                  count: Int, filterGradient: UnsafeMutablePointer<Float>,
+                                                  accumulate: Bool, context: ComputeContext) {
+        parallelFor(16 * count, context: context) { range in
+            for i in range {
+                var sum = shared.base[offset + i]
+                for worker in 1..<max(1, workers) { sum += shared.base[offset + worker * stride + i] }
+                shared.base[i] = sum
+            }
+        }
+        Winograd2x2.transformFilterGradients(shared.base, count: count, into: filterGradient, accumulate: accumulate,
+                                             context: context)
+    }
+
     /// The GEMMs one call issues (for the benchmark's BLAS ceiling).
     static func gemmCalls(_ g: Conv2DGeometry, direction: Conv2DDirection, workspaceFloats: Int) -> [GEMMCall] {
-        let geometry: Conv2DGeometry
-        let extra: Int
-        switch direction {
-        case .backwardData:
-            guard let t = transposedGeometry(g) else { return [] }
-            geometry = t; extra = 9 * g.filterCount
-        default:
-            geometry = g; extra = 0
-        }
-        let plan = plan(geometry, workspaceFloats: workspaceFloats, extraFilterFloats: extra)
+        guard let plan = plan(g, direction: direction, workspaceFloats: workspaceFloats) else { return [] }
+        let geometry = direction == .backwardData ? (transposedGeometry(g) ?? g) : g
         let C = geometry.inputChannels, O = geometry.outputChannels
         var calls: [GEMMCall] = []
-        let full = geometry.batch / plan.imagesPerChunk, rest = geometry.batch % plan.imagesPerChunk
-        for (images, chunks) in [(plan.imagesPerChunk, full), (rest, rest > 0 ? 1 : 0)] where chunks > 0 {
-            let T = images * plan.tilesPerImage
+        let full = plan.rows / plan.rowsPerBlock, rest = plan.rows % plan.rowsPerBlock
+        for (rows, blocks) in [(plan.rowsPerBlock, full), (rest, rest > 0 ? 1 : 0)] where blocks > 0 {
+            let T = rows * plan.tilesWide
             if direction == .backwardFilter {
-                calls.append(GEMMCall(transA: false, transB: true, m: O, n: C, k: T, count: 16 * chunks))
+                calls.append(GEMMCall(transA: false, transB: true, m: O, n: C, k: T, count: 16 * blocks))
             } else {
-                calls.append(GEMMCall(transA: false, transB: false, m: O, n: T, k: C, count: 16 * chunks))
+                calls.append(GEMMCall(transA: false, transB: false, m: O, n: T, k: C, count: 16 * blocks))
             }
         }
         return calls

@@ -38,9 +38,9 @@ public enum Conv2DAlgorithm: String, CaseIterable, Sendable, Hashable {
     public var usesBLAS: Bool { self == .im2col || self == .winograd || self == .im2colImageParallel }
 
     /// The thread count OpenBLAS gets during a call: `context`'s, except for
-    /// ``im2colImageParallel``, whose workers each call a single-threaded GEMM.
+    /// ``im2colImageParallel`` and ``winograd``, whose workers each call single-threaded GEMMs.
     func blasContext(_ context: ComputeContext) -> ComputeContext {
-        self == .im2colImageParallel
+        self == .im2colImageParallel || self == .winograd
             ? ComputeContext(threads: 1, flushesDenormals: context.flushesDenormals) : context
     }
 
@@ -132,12 +132,8 @@ public enum Conv2DKernel {
         case .naive: return true
         case .im2col: return Conv2DLoweringPlan(g, workspaceFloats: workspace).workspaceCount <= workspace
         case .winograd:
-            if direction == .backwardData {
-                guard let t = Conv2DWinograd.transposedGeometry(g) else { return false }
-                return Conv2DWinograd.plan(t, workspaceFloats: workspace, extraFilterFloats: 9 * g.filterCount)
-                    .workspaceCount <= workspace
-            }
-            return Conv2DWinograd.plan(g, workspaceFloats: workspace).workspaceCount <= workspace
+            guard let plan = Conv2DWinograd.plan(g, direction: direction, workspaceFloats: workspace) else { return false }
+            return plan.workspaceCount <= workspace
         case .im2colImageParallel: return workspace >= Conv2DImageParallel.perWorker(g, direction: direction)
         case .direct: return workspace >= Conv2DDirect.perWorker(g, direction: direction)
         case .depthwise, .automatic: return true

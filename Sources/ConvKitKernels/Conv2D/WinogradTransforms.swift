@@ -1,3 +1,5 @@
+import ConvKitCKernels
+
 /// The transforms of Winograd's minimal filtering algorithm F(2×2, 3×3) (Lavin & Gray, 2016).
 ///
 /// A 2×2 output tile `Y` of a 3×3 correlation of a 4×4 input tile `d` with a filter `g` is
@@ -24,12 +26,18 @@ enum Winograd2x2 {
     // MARK: Filter (G g Gᵀ) and its adjoint (Gᵀ dU G)
 
     /// `U[ξ][o][c] = (G · filter[o][c] · Gᵀ)[ξ]` for the `O × C` 3×3 filters of `filter`
-    /// (`[O, C, 3, 3]`); **overwrites** `U` (`16 · O · C` floats). Parallel over filters.
+    /// (`[O, C, 3, 3]`); **overwrites** `U` (`16 · O · C` floats). Parallel over filters; AVX-512
+    /// (`ck_wino_filter_avx512`, same operations in the same order) when `context.simdLevel` allows.
     static func transformFilters(_ filter: UnsafePointer<Float>, count: Int,
                                  into U: UnsafeMutablePointer<Float>, context: ComputeContext) {
         let src = SharedBuffer(readOnly: UnsafeBufferPointer(start: filter, count: count * 9))
         let dst = SharedBuffer(UnsafeMutableBufferPointer(start: U, count: 16 * count))
-        parallelFor(count, elementsPerIndex: 64, context: context) { range in
+        let vector = context.simdLevel >= .avx512
+        parallelFor(count, grain: 16, elementsPerIndex: 64, context: context) { range in
+            if vector {
+                ck_wino_filter_avx512(src.base, range.lowerBound, range.upperBound, count, dst.base)
+                return
+            }
             for f in range {
                 let g = src.base + f * 9
                 let u = dst.base + f
@@ -89,24 +97,25 @@ enum Winograd2x2 {
 
     // MARK: Input (Bᵀ d B)
 
-    /// Transforms every tile of one input plane `[H, W]`: writes `out[ξ · positionStride + ty·TW + tx]`.
+    /// Transforms the tile rows `rows` of one input plane `[H, W]`: writes
+    /// `out[ξ · positionStride + (ty − rows.lowerBound)·TW + tx]`.
     /// `zeroRow` holds at least `W` zeros (read for rows outside the image).
     @inline(__always)
     static func transformInputPlane(
         _ plane: UnsafePointer<Float>, height H: Int, width W: Int, padding P: Int,
-        tilesHigh TH: Int, tilesWide TW: Int, zeroRow: UnsafePointer<Float>,
+        rows: Range<Int>, tilesWide TW: Int, zeroRow: UnsafePointer<Float>,
         out: UnsafeMutablePointer<Float>, positionStride: Int
     ) {
         // Tiles whose four columns 2tx − P ... 2tx − P + 3 all lie inside 0..<W.
         let interiorLower = min(TW, (P + 1) / 2)
         let interiorUpper = W - 4 + P >= 0 ? max(interiorLower, min(TW, (W - 4 + P) / 2 + 1)) : interiorLower
-        for ty in 0..<TH {
+        for ty in rows {
             let y0 = 2 * ty - P
             let r0 = (y0 >= 0 && y0 < H) ? plane + y0 * W : zeroRow
             let r1 = (y0 + 1 >= 0 && y0 + 1 < H) ? plane + (y0 + 1) * W : zeroRow
             let r2 = (y0 + 2 >= 0 && y0 + 2 < H) ? plane + (y0 + 2) * W : zeroRow
             let r3 = (y0 + 3 >= 0 && y0 + 3 < H) ? plane + (y0 + 3) * W : zeroRow
-            let o = out + ty * TW
+            let o = out + (ty - rows.lowerBound) * TW
             for tx in 0..<interiorLower {
                 borderInputTile(r0, r1, r2, r3, x0: 2 * tx - P, width: W, out: o + tx, stride: positionStride)
             }
@@ -208,22 +217,23 @@ enum Winograd2x2 {
 
     // MARK: Output (Aᵀ m A) and its adjoint (A dY Aᵀ)
 
-    /// Inverse transform of every tile of one output plane: reads `m[ξ · positionStride + ty·TW + tx]`,
-    /// **overwrites** `plane` (`[OH, OW]`) with `activation(value + bias)`; the half tiles past an
-    /// odd height or width are dropped.
+    /// Inverse transform of the tile rows `rows` of one output plane: reads
+    /// `m[ξ · positionStride + (ty − rows.lowerBound)·TW + tx]`, **overwrites** output rows
+    /// `2·rows.lowerBound ..< min(2·rows.upperBound, OH)` of `plane` (`[OH, OW]`) with
+    /// `activation(value + bias)`; the half tiles past an odd height or width are dropped.
     @inline(__always)
     static func transformOutputPlane(
-        _ m: UnsafePointer<Float>, positionStride s: Int, tilesHigh TH: Int, tilesWide TW: Int,
+        _ m: UnsafePointer<Float>, positionStride s: Int, rows: Range<Int>, tilesWide TW: Int,
         plane: UnsafeMutablePointer<Float>, height OH: Int, width OW: Int,
         bias: Float, activation: FusedActivation
     ) {
         let fullTiles = OW / 2
         let relu = activation == .relu
-        for ty in 0..<TH {
+        for ty in rows {
             let row0 = plane + 2 * ty * OW
             let hasRow1 = 2 * ty + 1 < OH
             let row1 = row0 + OW
-            let mt = m + ty * TW
+            let mt = m + (ty - rows.lowerBound) * TW
             var tx = 0
             let biasVector = V8(repeating: bias)
             while tx + 8 <= fullTiles {
@@ -274,18 +284,19 @@ enum Winograd2x2 {
         }
     }
 
-    /// Adjoint of the output transform: `dm = A · dY_tile · Aᵀ` for every tile of one output-gradient
-    /// plane (`[OH, OW]`; positions outside it count as 0); **overwrites** `dm[ξ · positionStride + tile]`.
+    /// Adjoint of the output transform: `dm = A · dY_tile · Aᵀ` for the tile rows `rows` of one
+    /// output-gradient plane (`[OH, OW]`; positions outside it count as 0); **overwrites**
+    /// `out[ξ · positionStride + (ty − rows.lowerBound)·TW + tx]`.
     @inline(__always)
     static func transformOutputGradientPlane(
-        _ plane: UnsafePointer<Float>, height OH: Int, width OW: Int, tilesHigh TH: Int, tilesWide TW: Int,
+        _ plane: UnsafePointer<Float>, height OH: Int, width OW: Int, rows: Range<Int>, tilesWide TW: Int,
         zeroRow: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>, positionStride s: Int
     ) {
         let fullTiles = OW / 2
-        for ty in 0..<TH {
+        for ty in rows {
             let row0 = plane + 2 * ty * OW
             let row1 = 2 * ty + 1 < OH ? row0 + OW : zeroRow
-            let o = out + ty * TW
+            let o = out + (ty - rows.lowerBound) * TW
             var tx = 0
             while tx + 8 <= fullTiles {
                 let top = load16(row0 + 2 &* tx), bottom = load16(row1 + 2 &* tx)
