@@ -32,6 +32,11 @@ enum Conv2DDirect {
     /// measured win: C = 32, 5×5, 1.9–2.0× over im2col; see docs/Architecture.md).
     static let automaticMaxReduction = 800
 
+    /// The same limit at stride 1: AlexNet C2 (`C·KH·KW = 2400`, 5×5, pad 2) runs at 240 GFLOP/s
+    /// forward against im2col's 200 (1 thread, Zen 5); strided layers with long reductions
+    /// (`strided_3x3`, 1152) lose to im2col, hence the separate limit.
+    static let automaticMaxReductionUnitStride = 2400
+
     /// Largest per-worker workspace (floats) the algorithm accepts: the default cap of a call (32 MiB).
     static let perWorkerCapFloats = Conv2DLoweringPlan.defaultWorkspaceCapBytes / MemoryLayout<Float>.stride
 

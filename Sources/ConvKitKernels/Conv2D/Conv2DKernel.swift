@@ -48,21 +48,25 @@ public enum Conv2DAlgorithm: String, CaseIterable, Sendable, Hashable {
     /// ``automatic``, the algorithm the heuristic picks:
     ///
     /// 1. depthwise-style layers (one input channel per output channel, groups > 1) → ``depthwise``;
-    /// 2. small-channel layers that ``direct`` supports (groups 1, AVX-512 CPU), not pointwise, with
-    ///    `C·KH·KW <= 800` and at least 2 images → ``direct`` (measured 1.2–5× faster than im2col and
-    ///    Winograd on such layers, docs/Architecture.md; batch 1 keeps the GEMM algorithms, whose
-    ///    GEMMs thread, while direct splits images over threads);
-    /// 3. 3×3 stride-1 layers that Winograd supports, with at least 16 input and output channels and
-    ///    an output of at least 8×8 → ``winograd`` (2.25× fewer flops; small layers lose to the transforms);
+    /// 2. 3×3 stride-1 layers that Winograd supports, with at least 16 input and output channels and
+    ///    an output of at least 8×8 → ``winograd`` (2.25× fewer multiplies, AVX-512 transforms in
+    ///    cache-sized blocks: 1.6–2.5× im2col and 1.1–1.5× direct on resnet/vgg/alexnet 3×3, 1 thread);
+    /// 3. layers that ``direct`` supports (groups 1, AVX-512 CPU), not pointwise, with at least 2
+    ///    images and a reduction `C·KH·KW <= 800`, or `<= 2400` at stride 1 → ``direct`` (measured
+    ///    1.2–5× faster than im2col on LeNet C1/C3, AlexNet C1 and C2, docs/Architecture.md; strided
+    ///    layers with long reductions lose; batch 1 keeps the GEMM algorithms, whose GEMMs thread,
+    ///    while direct splits images over threads);
     /// 4. everything else (including pointwise, which is a single GEMM on the input) → ``im2col``.
     public func effective(for g: Conv2DGeometry) -> Conv2DAlgorithm {
         switch self {
         case .automatic:
             if g.groups > 1 && Conv2DDepthwise.supports(g) { return .depthwise }
-            if Conv2DDirect.supports(g) && !g.isPointwise && g.columnRows <= Conv2DDirect.automaticMaxReduction
-                && g.batch >= 2 { return .direct }
             if Conv2DWinograd.supports(g) && g.inputChannels >= 16 && g.outputChannels >= 16
                 && g.outputHeight >= 8 && g.outputWidth >= 8 { return .winograd }
+            let unitStride = g.strideHeight == 1 && g.strideWidth == 1
+            let reductionLimit = unitStride ? Conv2DDirect.automaticMaxReductionUnitStride : Conv2DDirect.automaticMaxReduction
+            if Conv2DDirect.supports(g) && !g.isPointwise && g.columnRows <= reductionLimit
+                && g.batch >= 2 { return .direct }
             return .im2col
         default:
             return supports(g) ? self : .im2col
