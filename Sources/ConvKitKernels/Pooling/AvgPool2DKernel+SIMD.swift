@@ -13,6 +13,7 @@ enum AvgPool2DSIMD {
         _ g: Pool2DGeometry, countPadding: Bool, input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
         context: ComputeContext
     ) {
+        if PoolingCKernels.averageForward(g, countPadding: countPadding, input: input, output: output, context: context) { return }
         let x = SharedBuffer(readOnly: UnsafeBufferPointer(start: input, count: g.inputCount))
         let y = SharedBuffer(UnsafeMutableBufferPointer(start: output, count: g.outputCount))
         parallelFor(g.planes, elementsPerIndex: g.inputPlane + g.outputPlane, context: context) { range in

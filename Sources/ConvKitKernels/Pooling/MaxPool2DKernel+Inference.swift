@@ -38,6 +38,7 @@ extension MaxPool2DKernel {
 enum MaxPool2DSeparable {
     static func forward(_ g: Pool2DGeometry, input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
                         context: ComputeContext) {
+        if PoolingCKernels.maxForward(g, input: input, output: output, indices: nil, context: context) { return }
         let x = SharedBuffer(readOnly: UnsafeBufferPointer(start: input, count: g.inputCount))
         let y = SharedBuffer(UnsafeMutableBufferPointer(start: output, count: g.outputCount))
         parallelFor(g.planes, elementsPerIndex: g.inputPlane + g.outputPlane, context: context) { range in

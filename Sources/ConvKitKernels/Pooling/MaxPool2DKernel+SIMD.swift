@@ -20,6 +20,7 @@ enum MaxPool2DSIMD {
         _ g: Pool2DGeometry, input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
         indices: UnsafeMutablePointer<Int32>, context: ComputeContext
     ) {
+        if PoolingCKernels.maxForward(g, input: input, output: output, indices: indices, context: context) { return }
         let x = SharedBuffer(readOnly: UnsafeBufferPointer(start: input, count: g.inputCount))
         let y = SharedBuffer(UnsafeMutableBufferPointer(start: output, count: g.outputCount))
         let k = SharedBuffer(UnsafeMutableBufferPointer(start: indices, count: g.outputCount))
