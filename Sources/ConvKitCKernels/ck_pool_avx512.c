@@ -98,8 +98,8 @@ CK_AVX512_INLINE __mmask16 ck512_takes(__m512 value, __m512 best) {
 }
 
 /// Horizontal step of max pooling for one input row and one column block: `*best_out` = the
-/// first maximum (or first NaN) over each output's window columns, `*index_out` = its flat index
-/// (`first` = the flat indices of the windows' first columns).
+/// first maximum (or first NaN) over each output's window columns, `*index_out` = its column
+/// (`first` = the columns of the windows' first taps; the caller adds the row offset).
 ///
 /// `exact == 0` (planes without NaN): the maximum by `vmaxps(tap, best)` (on ties it keeps
 /// `best`, the earlier tap, bit for bit, ±0 included), then the index of the first tap equal to
@@ -191,66 +191,95 @@ static inline void ck512_max_borders(const ck_pool2d_geometry *g, const float *x
     }
 }
 
-/// One pass over a plane's interior columns, block column by block column; each output row
-/// combines its window rows' horizontal results (the first row's result, then later rows by
-/// the rule: strictly larger with `exact == 0`, `ck512_takes` with `exact == 1`). The last row
-/// of a window is kept in registers for the next output row (3×3 stride 2 computes each input
-/// row once). With `exact == 0` returns 0 when a tap was NaN or ±∞ (the caller then redoes the
-/// plane with `exact == 1`); otherwise 1.
-CK_AVX512_INLINE int ck512_max_interior(const ck_pool2d_geometry *g, const float *x, float *out, int32_t *out_index,
-                                        int64_t interior_lower, int64_t interior_upper, int mode, int64_t kw,
-                                        int with_index, int exact) {
+/// Prefetches part `i` of `parts` of the `count` floats at `x` into L1 (called once per output
+/// row with the next plane, so its loads overlap this plane's work instead of waiting on memory).
+static inline void ck512_prefetch_part(const float *x, int64_t count, int64_t i, int64_t parts) {
+    const char *base = (const char *)x;
+    int64_t bytes = count * 4;
+    int64_t from = (i * bytes / parts) & ~(int64_t)63, to = (i + 1) * bytes / parts;
+    for (int64_t at = from; at < to; at += 64) _mm_prefetch(base + at, _MM_HINT_T0);
+}
+
+/// One column block (16 interior output columns from `j0`, `full` = all 16 active) of a plane,
+/// walking down the output rows. Each output row combines its window rows' horizontal results:
+/// the first row's, then later rows' when strictly larger (`exact == 0`) or by `ck512_takes`
+/// (`exact == 1`). Row offsets (`y · W`) are selected alongside and added once per output. The
+/// last row of a window is kept in registers for the next output row (3×3 stride 2 computes each
+/// input row once).
+CK_AVX512_INLINE void ck512_max_column(const ck_pool2d_geometry *g, const float *x, float *out, int32_t *out_index,
+                                       int64_t j0, int64_t n, int full, int mode, int64_t kw, int with_index, int exact,
+                                       const ck512_consts *c, __m512 *probe, const float *prefetch) {
     const int64_t H = g->input_height, W = g->input_width, OH = g->output_height, OW = g->output_width;
     const int64_t KH = g->window_height, SH = g->stride_height, PH = g->padding_height;
     const int64_t S = g->stride_width, P = g->padding_width;
-    const ck512_consts c = ck512_consts_for(S);
+    ck512_block b = ck512_block_of(n, kw);
+    b.full = full;
+    const float *column = x + (j0 * S - P);
+    const __m512i column_first = _mm512_add_epi32(_mm512_set1_epi32((int32_t)(j0 * S - P)), c->lane_s);
+    int64_t carried = -1;    // the input row whose result is in carried_best/carried_index
+    __m512 carried_best = _mm512_setzero_ps();
+    __m512i carried_index = _mm512_setzero_si512();
+    for (int64_t i = 0; i < OH; i++) {
+        ck_pool_window rows = ck_pool_window_at(i, SH, PH, KH, H);
+        const int64_t first_row = rows.start + rows.lower, end_row = rows.start + rows.upper;
+        __m512 best, value;
+        __m512i index, value_index;
+        if (first_row == carried) {
+            best = carried_best;
+            index = carried_index;
+        } else {
+            ck512_max_row(column + first_row * W, mode, kw, &b, c, column_first, with_index, exact, &best, &index, probe);
+        }
+        __m512i row_offset = _mm512_set1_epi32((int32_t)(first_row * W));
+        value = best;
+        value_index = index;
+        for (int64_t y = first_row + 1; y < end_row; y++) {
+            if (y == carried) {
+                value = carried_best;
+                value_index = carried_index;
+            } else {
+                ck512_max_row(column + y * W, mode, kw, &b, c, column_first, with_index, exact, &value, &value_index,
+                              probe);
+            }
+            __mmask16 take = exact ? ck512_takes(value, best) : _mm512_cmp_ps_mask(value, best, _CMP_GT_OQ);
+            best = _mm512_mask_mov_ps(best, take, value);
+            if (with_index) {
+                index = _mm512_mask_mov_epi32(index, take, value_index);
+                row_offset = _mm512_mask_set1_epi32(row_offset, take, (int32_t)(y * W));
+            }
+        }
+        carried = end_row - 1;
+        carried_best = value;
+        carried_index = value_index;
+        if (prefetch) ck512_prefetch_part(prefetch, H * W, i, OH);
+        float *y_row = out + i * OW + j0;
+        int32_t *k_row = with_index ? out_index + i * OW + j0 : 0;
+        if (with_index) index = _mm512_add_epi32(index, row_offset);
+        if (full) {
+            _mm512_storeu_ps(y_row, best);
+            if (with_index) _mm512_storeu_si512((void *)k_row, index);
+        } else {
+            _mm512_mask_storeu_ps(y_row, b.lanes, best);
+            if (with_index) _mm512_mask_storeu_epi32(k_row, b.lanes, index);
+        }
+    }
+}
+
+/// One pass over a plane's interior columns, column block by column block. With `exact == 0`
+/// returns 0 when a tap was NaN or ±∞ (the caller then redoes the plane with `exact == 1`);
+/// otherwise 1. `next_plane` (or NULL) is prefetched during the first column block.
+CK_AVX512_INLINE int ck512_max_interior(const ck_pool2d_geometry *g, const float *x, float *out, int32_t *out_index,
+                                        int64_t interior_lower, int64_t interior_upper, int mode, int64_t kw,
+                                        int with_index, int exact, const float *next_plane) {
+    const ck512_consts c = ck512_consts_for(g->stride_width);
     __m512 probe = _mm512_setzero_ps();
     for (int64_t j0 = interior_lower; j0 < interior_upper; j0 += 16) {
-        const int64_t n = interior_upper - j0 < 16 ? interior_upper - j0 : 16;
-        const ck512_block b = ck512_block_of(n, kw);
-        const float *column = x + (j0 * S - P);
-        const __m512i column_first = _mm512_add_epi32(_mm512_set1_epi32((int32_t)(j0 * S - P)), c.lane_s);
-        int64_t carried = -1;    // the input row whose result is in carried_best/carried_index
-        __m512 carried_best = _mm512_setzero_ps();
-        __m512i carried_index = _mm512_setzero_si512();
-        for (int64_t i = 0; i < OH; i++) {
-            ck_pool_window rows = ck_pool_window_at(i, SH, PH, KH, H);
-            const int64_t first_row = rows.start + rows.lower, end_row = rows.start + rows.upper;
-            __m512 best, value;
-            __m512i index, value_index;
-            if (first_row == carried) {
-                best = carried_best;
-                index = carried_index;
-            } else {
-                __m512i first = _mm512_add_epi32(_mm512_set1_epi32((int32_t)(first_row * W)), column_first);
-                ck512_max_row(column + first_row * W, mode, kw, &b, &c, first, with_index, exact, &best, &index, &probe);
-            }
-            value = best;
-            value_index = index;
-            for (int64_t y = first_row + 1; y < end_row; y++) {
-                if (y == carried) {
-                    value = carried_best;
-                    value_index = carried_index;
-                } else {
-                    __m512i first = _mm512_add_epi32(_mm512_set1_epi32((int32_t)(y * W)), column_first);
-                    ck512_max_row(column + y * W, mode, kw, &b, &c, first, with_index, exact, &value, &value_index,
-                                  &probe);
-                }
-                __mmask16 take = exact ? ck512_takes(value, best) : _mm512_cmp_ps_mask(value, best, _CMP_GT_OQ);
-                best = _mm512_mask_mov_ps(best, take, value);
-                if (with_index) index = _mm512_mask_mov_epi32(index, take, value_index);
-            }
-            carried = end_row - 1;
-            carried_best = value;
-            carried_index = value_index;
-            float *y_row = out + i * OW + j0;
-            if (b.full) {
-                _mm512_storeu_ps(y_row, best);
-                if (with_index) _mm512_storeu_si512((void *)(out_index + i * OW + j0), index);
-            } else {
-                _mm512_mask_storeu_ps(y_row, b.lanes, best);
-                if (with_index) _mm512_mask_storeu_epi32(out_index + i * OW + j0, b.lanes, index);
-            }
+        const float *prefetch = j0 == interior_lower ? next_plane : 0;
+        if (interior_upper - j0 >= 16) {
+            ck512_max_column(g, x, out, out_index, j0, 16, 1, mode, kw, with_index, exact, &c, &probe, prefetch);
+        } else {
+            ck512_max_column(g, x, out, out_index, j0, interior_upper - j0, 0, mode, kw, with_index, exact, &c, &probe,
+                             prefetch);
         }
     }
     if (exact) return 1;
@@ -269,9 +298,10 @@ CK_AVX512_INLINE void ck512_max_planes(const ck_pool2d_geometry *g, const float 
         const float *x = input + p * in_plane;
         float *y = output + p * out_plane;
         int32_t *k = with_index ? indices + p * out_plane : 0;
+        const float *next = p + 1 < plane_end ? x + in_plane : 0;
         ck512_max_borders(g, x, y, k, interior_lower, interior_upper, kw);
-        if (!ck512_max_interior(g, x, y, k, interior_lower, interior_upper, mode, kw, with_index, 0)) {
-            ck512_max_interior(g, x, y, k, interior_lower, interior_upper, mode, kw, with_index, 1);
+        if (!ck512_max_interior(g, x, y, k, interior_lower, interior_upper, mode, kw, with_index, 0, next)) {
+            ck512_max_interior(g, x, y, k, interior_lower, interior_upper, mode, kw, with_index, 1, 0);
         }
     }
 }
