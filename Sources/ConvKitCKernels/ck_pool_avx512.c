@@ -73,22 +73,21 @@ CK_AVX512_INLINE __m512 ck512_tap(const float *row, int mode, const ck512_block 
 }
 
 /// Stride 2, window 2 or 3: all taps `t[v] = row[v + 2·lane]` from two loads (+ one broadcast
-/// of element 32 for a full block of a 3-wide window). `loaded` receives the loaded vectors'
-/// `· 0` sum (NaN when one of them holds NaN or ±∞) for the NaN probe.
+/// of element 32 for a full block of a 3-wide window). `*clean` keeps only the lanes where the
+/// loaded elements are not NaN (all lanes stay set while the plane holds no NaN).
 CK_AVX512_INLINE void ck512_taps_s2(const float *row, int64_t kw, const ck512_block *b, const ck512_consts *c,
-                                    __m512 t[3], __m512 *loaded) {
+                                    __m512 t[3], __mmask16 *clean) {
     const __m512 zero = _mm512_setzero_ps();
     __m512 lo = _mm512_maskz_loadu_ps(b->low_w, row), hi = _mm512_maskz_loadu_ps(b->high_w, row + 16);
     t[0] = _mm512_permutex2var_ps(lo, c->even, hi);
     t[1] = _mm512_permutex2var_ps(lo, c->odd, hi);
-    __m512 poison = _mm512_fmadd_ps(hi, zero, _mm512_mul_ps(lo, zero));
+    *clean |= _mm512_cmp_ps_mask(lo, hi, _CMP_UNORD_Q);
     if (kw == 3) {
         // t2 = t0 moved down one lane, element 32 on top (needed by lane 15 only).
         __m512 top = b->full ? _mm512_set1_ps(row[32]) : zero;
-        poison = _mm512_fmadd_ps(top, zero, poison);
+        if (b->full) *clean |= _mm512_cmp_ps_mask(top, top, _CMP_UNORD_Q);
         t[2] = _mm512_castsi512_ps(_mm512_alignr_epi32(_mm512_castps_si512(top), _mm512_castps_si512(t[0]), 1));
     }
-    *loaded = poison;
 }
 
 /// The max-pooling rule per lane: `!(value <= best) && best == best`.
@@ -103,16 +102,15 @@ CK_AVX512_INLINE __mmask16 ck512_takes(__m512 value, __m512 best) {
 ///
 /// `exact == 0` (planes without NaN): the maximum by `vmaxps(tap, best)` (on ties it keeps
 /// `best`, the earlier tap, bit for bit, ±0 included), then the index of the first tap equal to
-/// it; `probe` ORs in `Σ tap · 0` (±0 while the taps are finite, NaN once one is NaN or ±∞:
-/// the caller then redoes the plane exactly; an OR, so blocks do not form a dependency chain).
+/// it; `*clean` drops the lanes where a tap was NaN (the caller then redoes the plane exactly;
+/// infinities need no special care: `vmaxps` and `==` treat them as ordinary values).
 /// `exact == 1`: the rule `!(value <= best) && best == best`, tap by tap.
 CK_AVX512_INLINE void ck512_max_row(const float *r, int mode, int64_t kw, const ck512_block *b, const ck512_consts *c,
                                     __m512i first, int with_index, int exact, __m512 *best_out, __m512i *index_out,
-                                    __m512 *probe) {
-    const __m512 zero = _mm512_setzero_ps();
+                                    __mmask16 *clean) {
     if (mode == 2 && (kw == 2 || kw == 3)) {
-        __m512 t[3], poison;
-        ck512_taps_s2(r, kw, b, c, t, &poison);
+        __m512 t[3];
+        ck512_taps_s2(r, kw, b, c, t, clean);
         __m512 best = t[0];
         __m512i index = first;
         if (exact) {
@@ -122,7 +120,6 @@ CK_AVX512_INLINE void ck512_max_row(const float *r, int mode, int64_t kw, const 
                 if (with_index) index = _mm512_mask_add_epi32(index, take, first, _mm512_set1_epi32((int32_t)v));
             }
         } else {
-            *probe = _mm512_or_ps(*probe, poison);
             for (int64_t v = 1; v < kw; v++) best = _mm512_max_ps(t[v], best);
             if (with_index) {
                 index = _mm512_add_epi32(first, _mm512_set1_epi32((int32_t)(kw - 1)));
@@ -146,13 +143,12 @@ CK_AVX512_INLINE void ck512_max_row(const float *r, int mode, int64_t kw, const 
             if (with_index) index = _mm512_mask_add_epi32(index, take, first, _mm512_set1_epi32((int32_t)v));
         }
     } else {
-        __m512 poison = _mm512_mul_ps(best, zero);
+        *clean |= _mm512_cmp_ps_mask(best, best, _CMP_UNORD_Q);
         for (int64_t v = 1; v < kw; v++) {
             __m512 value = ck512_tap(r + v, mode, b, c);
-            poison = _mm512_fmadd_ps(value, zero, poison);
+            *clean |= _mm512_cmp_ps_mask(value, value, _CMP_UNORD_Q);
             best = _mm512_max_ps(value, best);
         }
-        *probe = _mm512_or_ps(*probe, poison);
         if (with_index) {
             // The first tap equal to the maximum: scan the taps backwards (loaded again: L1 hits).
             index = _mm512_add_epi32(first, _mm512_set1_epi32((int32_t)(kw - 1)));
@@ -191,13 +187,13 @@ static inline void ck512_max_borders(const ck_pool2d_geometry *g, const float *x
     }
 }
 
-/// Prefetches part `i` of `parts` of the `count` floats at `x` into L1 (called once per output
-/// row with the next plane, so its loads overlap this plane's work instead of waiting on memory).
-static inline void ck512_prefetch_part(const float *x, int64_t count, int64_t i, int64_t parts) {
+/// Prefetches bytes `i · step ..< min((i + 1) · step, bytes)` of `x` into L1 (called once per
+/// output row with the next plane, so its loads overlap this plane's work instead of waiting on
+/// memory; `step` = the plane's bytes / output rows, rounded up to whole cache lines).
+static inline void ck512_prefetch_part(const float *x, int64_t bytes, int64_t step, int64_t i) {
     const char *base = (const char *)x;
-    int64_t bytes = count * 4;
-    int64_t from = (i * bytes / parts) & ~(int64_t)63, to = (i + 1) * bytes / parts;
-    for (int64_t at = from; at < to; at += 64) _mm_prefetch(base + at, _MM_HINT_T0);
+    int64_t to = (i + 1) * step < bytes ? (i + 1) * step : bytes;
+    for (int64_t at = i * step; at < to; at += 64) _mm_prefetch(base + at, _MM_HINT_T0);
 }
 
 /// One column block (16 interior output columns from `j0`, `full` = all 16 active) of a plane,
@@ -208,7 +204,7 @@ static inline void ck512_prefetch_part(const float *x, int64_t count, int64_t i,
 /// input row once).
 CK_AVX512_INLINE void ck512_max_column(const ck_pool2d_geometry *g, const float *x, float *out, int32_t *out_index,
                                        int64_t j0, int64_t n, int full, int mode, int64_t kw, int with_index, int exact,
-                                       const ck512_consts *c, __m512 *probe, const float *prefetch) {
+                                       const ck512_consts *c, __mmask16 *clean, const float *prefetch) {
     const int64_t H = g->input_height, W = g->input_width, OH = g->output_height, OW = g->output_width;
     const int64_t KH = g->window_height, SH = g->stride_height, PH = g->padding_height;
     const int64_t S = g->stride_width, P = g->padding_width;
@@ -216,6 +212,7 @@ CK_AVX512_INLINE void ck512_max_column(const ck_pool2d_geometry *g, const float 
     b.full = full;
     const float *column = x + (j0 * S - P);
     const __m512i column_first = _mm512_add_epi32(_mm512_set1_epi32((int32_t)(j0 * S - P)), c->lane_s);
+    const int64_t prefetch_step = ((H * W * 4 + OH - 1) / OH + 63) & ~(int64_t)63;
     int64_t carried = -1;    // the input row whose result is in carried_best/carried_index
     __m512 carried_best = _mm512_setzero_ps();
     __m512i carried_index = _mm512_setzero_si512();
@@ -228,7 +225,7 @@ CK_AVX512_INLINE void ck512_max_column(const ck_pool2d_geometry *g, const float 
             best = carried_best;
             index = carried_index;
         } else {
-            ck512_max_row(column + first_row * W, mode, kw, &b, c, column_first, with_index, exact, &best, &index, probe);
+            ck512_max_row(column + first_row * W, mode, kw, &b, c, column_first, with_index, exact, &best, &index, clean);
         }
         __m512i row_offset = _mm512_set1_epi32((int32_t)(first_row * W));
         value = best;
@@ -239,7 +236,7 @@ CK_AVX512_INLINE void ck512_max_column(const ck_pool2d_geometry *g, const float 
                 value_index = carried_index;
             } else {
                 ck512_max_row(column + y * W, mode, kw, &b, c, column_first, with_index, exact, &value, &value_index,
-                              probe);
+                              clean);
             }
             __mmask16 take = exact ? ck512_takes(value, best) : _mm512_cmp_ps_mask(value, best, _CMP_GT_OQ);
             best = _mm512_mask_mov_ps(best, take, value);
@@ -251,7 +248,65 @@ CK_AVX512_INLINE void ck512_max_column(const ck_pool2d_geometry *g, const float 
         carried = end_row - 1;
         carried_best = value;
         carried_index = value_index;
-        if (prefetch) ck512_prefetch_part(prefetch, H * W, i, OH);
+        if (prefetch) ck512_prefetch_part(prefetch, H * W * 4, prefetch_step, i);
+        float *y_row = out + i * OW + j0;
+        int32_t *k_row = with_index ? out_index + i * OW + j0 : 0;
+        if (with_index) index = _mm512_add_epi32(index, row_offset);
+        if (full) {
+            _mm512_storeu_ps(y_row, best);
+            if (with_index) _mm512_storeu_si512((void *)k_row, index);
+        } else {
+            _mm512_mask_storeu_ps(y_row, b.lanes, best);
+            if (with_index) _mm512_mask_storeu_epi32(k_row, b.lanes, index);
+        }
+    }
+}
+
+/// `ck512_max_column` for the common case of constant `kh`, `sh` with `sh >= kh − 1`, no
+/// vertical padding and every window inside the plane vertically (3×3 stride 2, 2×2 stride 2),
+/// fast rule only: straight-line code per output row, the shared row (when `sh == kh − 1`)
+/// carried in registers.
+CK_AVX512_INLINE void ck512_max_column_fixed(const ck_pool2d_geometry *g, const float *x, float *out,
+                                             int32_t *out_index, int64_t j0, int64_t n, int full, int mode, int64_t kw,
+                                             int64_t kh, int64_t sh, int with_index, const ck512_consts *c,
+                                             __mmask16 *clean, const float *prefetch) {
+    const int64_t H = g->input_height, W = g->input_width, OH = g->output_height, OW = g->output_width;
+    const int64_t S = g->stride_width, P = g->padding_width;
+    ck512_block b = ck512_block_of(n, kw);
+    b.full = full;
+    const float *column = x + (j0 * S - P);
+    const __m512i column_first = _mm512_add_epi32(_mm512_set1_epi32((int32_t)(j0 * S - P)), c->lane_s);
+    const int64_t prefetch_step = ((H * W * 4 + OH - 1) / OH + 63) & ~(int64_t)63;
+    const int carry = sh == kh - 1;
+    __m512 carried_best = _mm512_setzero_ps();
+    __m512i carried_index = _mm512_setzero_si512();
+    if (carry) ck512_max_row(column, mode, kw, &b, c, column_first, with_index, 0, &carried_best, &carried_index, clean);
+    for (int64_t i = 0; i < OH; i++) {
+        const int64_t y0 = i * sh;
+        __m512 best;
+        __m512i index;
+        if (carry) {
+            best = carried_best;
+            index = carried_index;
+        } else {
+            ck512_max_row(column + y0 * W, mode, kw, &b, c, column_first, with_index, 0, &best, &index, clean);
+        }
+        __m512i row_offset = _mm512_set1_epi32((int32_t)(y0 * W));
+        __m512 value = best;
+        __m512i value_index = index;
+        for (int64_t u = 1; u < kh; u++) {
+            const int64_t y = y0 + u;
+            ck512_max_row(column + y * W, mode, kw, &b, c, column_first, with_index, 0, &value, &value_index, clean);
+            __mmask16 take = _mm512_cmp_ps_mask(value, best, _CMP_GT_OQ);
+            best = _mm512_mask_mov_ps(best, take, value);
+            if (with_index) {
+                index = _mm512_mask_mov_epi32(index, take, value_index);
+                row_offset = _mm512_mask_set1_epi32(row_offset, take, (int32_t)(y * W));
+            }
+        }
+        carried_best = value;
+        carried_index = value_index;
+        if (prefetch) ck512_prefetch_part(prefetch, H * W * 4, prefetch_step, i);
         float *y_row = out + i * OW + j0;
         int32_t *k_row = with_index ? out_index + i * OW + j0 : 0;
         if (with_index) index = _mm512_add_epi32(index, row_offset);
@@ -266,24 +321,34 @@ CK_AVX512_INLINE void ck512_max_column(const ck_pool2d_geometry *g, const float 
 }
 
 /// One pass over a plane's interior columns, column block by column block. With `exact == 0`
-/// returns 0 when a tap was NaN or ±∞ (the caller then redoes the plane with `exact == 1`);
+/// returns 0 when a tap was NaN (the caller then redoes the plane with `exact == 1`);
 /// otherwise 1. `next_plane` (or NULL) is prefetched during the first column block.
 CK_AVX512_INLINE int ck512_max_interior(const ck_pool2d_geometry *g, const float *x, float *out, int32_t *out_index,
                                         int64_t interior_lower, int64_t interior_upper, int mode, int64_t kw,
                                         int with_index, int exact, const float *next_plane) {
     const ck512_consts c = ck512_consts_for(g->stride_width);
-    __m512 probe = _mm512_setzero_ps();
+    __mmask16 clean = 0;    // lanes that met a NaN
+    const int64_t KH = g->window_height, SH = g->stride_height;
+    const int fixed = !exact && g->padding_height == 0 && (g->output_height - 1) * SH + KH <= g->input_height
+        && ((KH == 3 && SH == 2) || (KH == 2 && SH == 2));
     for (int64_t j0 = interior_lower; j0 < interior_upper; j0 += 16) {
         const float *prefetch = j0 == interior_lower ? next_plane : 0;
-        if (interior_upper - j0 >= 16) {
-            ck512_max_column(g, x, out, out_index, j0, 16, 1, mode, kw, with_index, exact, &c, &probe, prefetch);
+        const int64_t n = interior_upper - j0 < 16 ? interior_upper - j0 : 16;
+        if (fixed && KH == 3) {
+            if (n == 16) ck512_max_column_fixed(g, x, out, out_index, j0, 16, 1, mode, kw, 3, 2, with_index, &c, &clean, prefetch);
+            else ck512_max_column_fixed(g, x, out, out_index, j0, n, 0, mode, kw, 3, 2, with_index, &c, &clean, prefetch);
+        } else if (fixed) {
+            if (n == 16) ck512_max_column_fixed(g, x, out, out_index, j0, 16, 1, mode, kw, 2, 2, with_index, &c, &clean, prefetch);
+            else ck512_max_column_fixed(g, x, out, out_index, j0, n, 0, mode, kw, 2, 2, with_index, &c, &clean, prefetch);
+        } else if (interior_upper - j0 >= 16) {
+            ck512_max_column(g, x, out, out_index, j0, 16, 1, mode, kw, with_index, exact, &c, &clean, prefetch);
         } else {
-            ck512_max_column(g, x, out, out_index, j0, interior_upper - j0, 0, mode, kw, with_index, exact, &c, &probe,
+            ck512_max_column(g, x, out, out_index, j0, interior_upper - j0, 0, mode, kw, with_index, exact, &c, &clean,
                              prefetch);
         }
     }
     if (exact) return 1;
-    return _mm512_cmp_ps_mask(probe, probe, _CMP_UNORD_Q) == 0;
+    return clean == 0;
 }
 
 /// Planes `plane_begin ..< plane_end` for one (mode, window width, with/without indices); the
@@ -387,7 +452,8 @@ CK_AVX512_INLINE void ck512_avg_plane(const ck_pool2d_geometry *g, int count_pad
             for (int64_t u = rows.lower; u < rows.upper; u++) {
                 const float *r = x + (rows.start + u) * W + (j0 * S - P);
                 if (mode == 2 && (kw == 2 || kw == 3)) {
-                    __m512 t[3], unused;
+                    __m512 t[3];
+                    __mmask16 unused = 0;
                     ck512_taps_s2(r, kw, &b, &c, t, &unused);
                     for (int64_t v = 0; v < kw; v++) sum = _mm512_add_ps(sum, t[v]);
                 } else {
