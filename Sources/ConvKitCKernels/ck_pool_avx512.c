@@ -423,15 +423,17 @@ CK_AVX512 void ck_maxpool2d_forward_avx512(const ck_pool2d_geometry *g, const fl
 /// One plane of average pooling: per output row, interior columns 16 at a time (the taps in
 /// row-major order added to a +0 vector, then one division), border columns by the scalar rule.
 CK_AVX512_INLINE void ck512_avg_plane(const ck_pool2d_geometry *g, int count_padding, const float *x, float *out,
-                                      int mode, int64_t kw) {
+                                      int mode, int64_t kw, const float *next_plane) {
     const int64_t H = g->input_height, W = g->input_width, OH = g->output_height, OW = g->output_width;
     const int64_t KH = g->window_height, S = g->stride_width, P = g->padding_width;
     int64_t interior_lower, interior_upper;
     ck_pool_interior_columns(g, &interior_lower, &interior_upper);
     const ck512_consts c = ck512_consts_for(S);
+    const int64_t prefetch_step = ((H * W * 4 + OH - 1) / OH + 63) & ~(int64_t)63;
     for (int64_t i = 0; i < OH; i++) {
         ck_pool_window rows = ck_pool_window_at(i, g->stride_height, g->padding_height, KH, H);
         float *y = out + i * OW;
+        if (next_plane) ck512_prefetch_part(next_plane, H * W * 4, prefetch_step, i);
         for (int64_t j = 0; j < OW; j++) {
             if (j == interior_lower) j = interior_upper;
             if (j >= OW) break;
@@ -469,7 +471,8 @@ CK_AVX512_INLINE void ck512_avg_planes(const ck_pool2d_geometry *g, int count_pa
                                        float *output, int64_t plane_begin, int64_t plane_end, int mode, int64_t kw) {
     const int64_t in_plane = g->input_height * g->input_width, out_plane = g->output_height * g->output_width;
     for (int64_t p = plane_begin; p < plane_end; p++) {
-        ck512_avg_plane(g, count_padding, input + p * in_plane, output + p * out_plane, mode, kw);
+        const float *next = p + 1 < plane_end ? input + (p + 1) * in_plane : 0;
+        ck512_avg_plane(g, count_padding, input + p * in_plane, output + p * out_plane, mode, kw, next);
     }
 }
 

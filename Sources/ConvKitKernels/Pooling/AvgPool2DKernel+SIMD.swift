@@ -1,5 +1,9 @@
 /// Vectorised, plane-parallel average pooling (``PoolingAlgorithm/simd``).
 ///
+/// With `context.simdLevel >= .avx512` the forward pass runs the AVX-512 C kernel instead
+/// (``PoolingCKernels``, `ck_pool.h`: same tap order and division, same bits); what follows is
+/// the portable path (and the backward pass).
+///
 /// Forward: 16 interior output columns at a time as two `SIMD8` sums (8 at a time when only
 /// 8..15 columns are interior), kept in registers over all taps in row-major order (the naive
 /// order, so the bits match), then one division; the last block overlaps the previous one;

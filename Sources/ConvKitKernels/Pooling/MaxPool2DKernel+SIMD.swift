@@ -1,5 +1,8 @@
 /// Vectorised, plane-parallel max pooling (``PoolingAlgorithm/simd``).
 ///
+/// With `context.simdLevel >= .avx512` the forward pass runs the AVX-512 C kernel instead
+/// (``PoolingCKernels``, `ck_pool.h`); what follows is the portable path (and the backward pass).
+///
 /// Forward, per `[n, c]` plane and output row: the columns whose window lies inside the image
 /// are done 16 at a time as two `SIMD8` halves (four independent SSE dependency chains: the
 /// compare → select chain of one half alone is latency-bound), the running maximum and the
