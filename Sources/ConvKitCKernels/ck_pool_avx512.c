@@ -320,6 +320,79 @@ CK_AVX512_INLINE void ck512_max_column_fixed(const ck_pool2d_geometry *g, const 
     }
 }
 
+/// `ck512_max_column_fixed` for two column blocks at once (a full one at `j0`, then `n1`
+/// columns at `j0 + 16`: rows of 17 to 32 interior outputs, such as AlexNet's 27): twice the
+/// independent work per loop iteration and half the loop overhead.
+CK_AVX512_INLINE void ck512_max_column_pair(const ck_pool2d_geometry *g, const float *x, float *out,
+                                            int32_t *out_index, int64_t j0, int64_t n1, int full1, int mode,
+                                            int64_t kw, int64_t kh, int64_t sh, int with_index, const ck512_consts *c,
+                                            __mmask16 *clean, const float *prefetch) {
+    const int64_t H = g->input_height, W = g->input_width, OH = g->output_height, OW = g->output_width;
+    const int64_t S = g->stride_width, P = g->padding_width;
+    ck512_block b[2] = {ck512_block_of(16, kw), ck512_block_of(n1, kw)};
+    b[0].full = 1;
+    b[1].full = full1;
+    const float *column[2] = {x + (j0 * S - P), x + ((j0 + 16) * S - P)};
+    const __m512i column_first[2] = {
+        _mm512_add_epi32(_mm512_set1_epi32((int32_t)(j0 * S - P)), c->lane_s),
+        _mm512_add_epi32(_mm512_set1_epi32((int32_t)((j0 + 16) * S - P)), c->lane_s)};
+    const int64_t prefetch_step = ((H * W * 4 + OH - 1) / OH + 63) & ~(int64_t)63;
+    const int carry = sh == kh - 1;
+    __m512 carried_best[2] = {_mm512_setzero_ps(), _mm512_setzero_ps()};
+    __m512i carried_index[2] = {_mm512_setzero_si512(), _mm512_setzero_si512()};
+    if (carry) {
+        for (int q = 0; q < 2; q++) {
+            ck512_max_row(column[q], mode, kw, &b[q], c, column_first[q], with_index, 0, &carried_best[q],
+                          &carried_index[q], clean);
+        }
+    }
+    for (int64_t i = 0; i < OH; i++) {
+        const int64_t y0 = i * sh;
+        __m512 best[2], value[2];
+        __m512i index[2], value_index[2], row_offset[2];
+        for (int q = 0; q < 2; q++) {
+            if (carry) {
+                best[q] = carried_best[q];
+                index[q] = carried_index[q];
+            } else {
+                ck512_max_row(column[q] + y0 * W, mode, kw, &b[q], c, column_first[q], with_index, 0, &best[q],
+                              &index[q], clean);
+            }
+            row_offset[q] = _mm512_set1_epi32((int32_t)(y0 * W));
+            value[q] = best[q];
+            value_index[q] = index[q];
+        }
+        for (int64_t u = 1; u < kh; u++) {
+            const int64_t y = y0 + u;
+            for (int q = 0; q < 2; q++) {
+                ck512_max_row(column[q] + y * W, mode, kw, &b[q], c, column_first[q], with_index, 0, &value[q],
+                              &value_index[q], clean);
+                __mmask16 take = _mm512_cmp_ps_mask(value[q], best[q], _CMP_GT_OQ);
+                best[q] = _mm512_mask_mov_ps(best[q], take, value[q]);
+                if (with_index) {
+                    index[q] = _mm512_mask_mov_epi32(index[q], take, value_index[q]);
+                    row_offset[q] = _mm512_mask_set1_epi32(row_offset[q], take, (int32_t)(y * W));
+                }
+            }
+        }
+        if (prefetch) ck512_prefetch_part(prefetch, H * W * 4, prefetch_step, i);
+        for (int q = 0; q < 2; q++) {
+            carried_best[q] = value[q];
+            carried_index[q] = value_index[q];
+            float *y_row = out + i * OW + j0 + 16 * q;
+            int32_t *k_row = with_index ? out_index + i * OW + j0 + 16 * q : 0;
+            if (with_index) index[q] = _mm512_add_epi32(index[q], row_offset[q]);
+            if (q == 0 || full1) {
+                _mm512_storeu_ps(y_row, best[q]);
+                if (with_index) _mm512_storeu_si512((void *)k_row, index[q]);
+            } else {
+                _mm512_mask_storeu_ps(y_row, b[1].lanes, best[q]);
+                if (with_index) _mm512_mask_storeu_epi32(k_row, b[1].lanes, index[q]);
+            }
+        }
+    }
+}
+
 /// One pass over a plane's interior columns, column block by column block. With `exact == 0`
 /// returns 0 when a tap was NaN (the caller then redoes the plane with `exact == 1`);
 /// otherwise 1. `next_plane` (or NULL) is prefetched during the first column block.
@@ -331,6 +404,16 @@ CK_AVX512_INLINE int ck512_max_interior(const ck_pool2d_geometry *g, const float
     const int64_t KH = g->window_height, SH = g->stride_height;
     const int fixed = !exact && g->padding_height == 0 && (g->output_height - 1) * SH + KH <= g->input_height
         && ((KH == 3 && SH == 2) || (KH == 2 && SH == 2));
+    const int64_t interior = interior_upper - interior_lower;
+    if (fixed && interior > 16 && interior <= 32) {
+        // Two column blocks in one pass (e.g. AlexNet pool1: 16 + 11 columns).
+        const int64_t n1 = interior - 16, j0 = interior_lower;
+        if (KH == 3 && n1 == 16) ck512_max_column_pair(g, x, out, out_index, j0, 16, 1, mode, kw, 3, 2, with_index, &c, &clean, next_plane);
+        else if (KH == 3) ck512_max_column_pair(g, x, out, out_index, j0, n1, 0, mode, kw, 3, 2, with_index, &c, &clean, next_plane);
+        else if (n1 == 16) ck512_max_column_pair(g, x, out, out_index, j0, 16, 1, mode, kw, 2, 2, with_index, &c, &clean, next_plane);
+        else ck512_max_column_pair(g, x, out, out_index, j0, n1, 0, mode, kw, 2, 2, with_index, &c, &clean, next_plane);
+        return clean == 0;
+    }
     for (int64_t j0 = interior_lower; j0 < interior_upper; j0 += 16) {
         const float *prefetch = j0 == interior_lower ? next_plane : 0;
         const int64_t n = interior_upper - j0 < 16 ? interior_upper - j0 : 16;

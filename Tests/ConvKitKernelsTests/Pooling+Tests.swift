@@ -38,6 +38,7 @@ let poolCases: [PoolCase] = [
     // rows skipped between windows (stride > window), gathered strides.
     PoolCase(name: "3x3s2 16 interior", n: 1, c: 2, h: 9, w: 33, kh: 3, kw: 3, sh: 2, sw: 2, ph: 0, pw: 0),
     PoolCase(name: "3x3s2 17 interior pad1", n: 1, c: 1, h: 10, w: 36, kh: 3, kw: 3, sh: 2, sw: 2, ph: 1, pw: 1),
+    PoolCase(name: "3x3s2 32 interior", n: 2, c: 1, h: 9, w: 65, kh: 3, kw: 3, sh: 2, sw: 2, ph: 0, pw: 0),
     PoolCase(name: "3x3s2 33 interior", n: 1, c: 1, h: 7, w: 67, kh: 3, kw: 3, sh: 2, sw: 2, ph: 0, pw: 0),
     PoolCase(name: "2x2s2 ragged 65", n: 2, c: 1, h: 9, w: 65, kh: 2, kw: 2, sh: 2, sw: 2, ph: 0, pw: 0),
     PoolCase(name: "2x2s1 wide", n: 1, c: 1, h: 4, w: 50, kh: 2, kw: 2, sh: 1, sw: 1, ph: 1, pw: 1),
