@@ -73,21 +73,23 @@ CK_AVX512_INLINE __m512 ck512_tap(const float *row, int mode, const ck512_block 
 }
 
 /// Stride 2, window 2 or 3: all taps `t[v] = row[v + 2·lane]` from two loads (+ one broadcast
-/// of element 32 for a full block of a 3-wide window). `*clean` keeps only the lanes where the
-/// loaded elements are not NaN (all lanes stay set while the plane holds no NaN).
+/// of element 32 for a full block of a 3-wide window). `*dirty` becomes nonzero in some lane
+/// once a loaded element is NaN (a masked move, not a mask-register OR: the compiler would move
+/// that through general registers).
 CK_AVX512_INLINE void ck512_taps_s2(const float *row, int64_t kw, const ck512_block *b, const ck512_consts *c,
-                                    __m512 t[3], __mmask16 *clean) {
+                                    __m512 t[3], __m512 *dirty) {
     const __m512 zero = _mm512_setzero_ps();
     __m512 lo = _mm512_maskz_loadu_ps(b->low_w, row), hi = _mm512_maskz_loadu_ps(b->high_w, row + 16);
     t[0] = _mm512_permutex2var_ps(lo, c->even, hi);
     t[1] = _mm512_permutex2var_ps(lo, c->odd, hi);
-    *clean |= _mm512_cmp_ps_mask(lo, hi, _CMP_UNORD_Q);
+    __mmask16 nan = _mm512_cmp_ps_mask(lo, hi, _CMP_UNORD_Q);
     if (kw == 3) {
         // t2 = t0 moved down one lane, element 32 on top (needed by lane 15 only).
         __m512 top = b->full ? _mm512_set1_ps(row[32]) : zero;
-        if (b->full) *clean |= _mm512_cmp_ps_mask(top, top, _CMP_UNORD_Q);
         t[2] = _mm512_castsi512_ps(_mm512_alignr_epi32(_mm512_castps_si512(top), _mm512_castps_si512(t[0]), 1));
+        if (b->full) nan = _kor_mask16(nan, _mm512_cmp_ps_mask(t[2], t[2], _CMP_UNORD_Q));
     }
+    *dirty = _mm512_mask_mov_ps(*dirty, nan, _mm512_set1_ps(1.0f));
 }
 
 /// The max-pooling rule per lane: `!(value <= best) && best == best`.
@@ -102,15 +104,15 @@ CK_AVX512_INLINE __mmask16 ck512_takes(__m512 value, __m512 best) {
 ///
 /// `exact == 0` (planes without NaN): the maximum by `vmaxps(tap, best)` (on ties it keeps
 /// `best`, the earlier tap, bit for bit, ±0 included), then the index of the first tap equal to
-/// it; `*clean` drops the lanes where a tap was NaN (the caller then redoes the plane exactly;
+/// it; `*dirty` turns nonzero once a tap was NaN (the caller then redoes the plane exactly;
 /// infinities need no special care: `vmaxps` and `==` treat them as ordinary values).
 /// `exact == 1`: the rule `!(value <= best) && best == best`, tap by tap.
 CK_AVX512_INLINE void ck512_max_row(const float *r, int mode, int64_t kw, const ck512_block *b, const ck512_consts *c,
                                     __m512i first, int with_index, int exact, __m512 *best_out, __m512i *index_out,
-                                    __mmask16 *clean) {
+                                    __m512 *dirty) {
     if (mode == 2 && (kw == 2 || kw == 3)) {
         __m512 t[3];
-        ck512_taps_s2(r, kw, b, c, t, clean);
+        ck512_taps_s2(r, kw, b, c, t, dirty);
         __m512 best = t[0];
         __m512i index = first;
         if (exact) {
@@ -143,12 +145,13 @@ CK_AVX512_INLINE void ck512_max_row(const float *r, int mode, int64_t kw, const 
             if (with_index) index = _mm512_mask_add_epi32(index, take, first, _mm512_set1_epi32((int32_t)v));
         }
     } else {
-        *clean |= _mm512_cmp_ps_mask(best, best, _CMP_UNORD_Q);
+        __mmask16 nan = _mm512_cmp_ps_mask(best, best, _CMP_UNORD_Q);
         for (int64_t v = 1; v < kw; v++) {
             __m512 value = ck512_tap(r + v, mode, b, c);
-            *clean |= _mm512_cmp_ps_mask(value, value, _CMP_UNORD_Q);
+            nan = _kor_mask16(nan, _mm512_cmp_ps_mask(value, value, _CMP_UNORD_Q));
             best = _mm512_max_ps(value, best);
         }
+        *dirty = _mm512_mask_mov_ps(*dirty, nan, _mm512_set1_ps(1.0f));
         if (with_index) {
             // The first tap equal to the maximum: scan the taps backwards (loaded again: L1 hits).
             index = _mm512_add_epi32(first, _mm512_set1_epi32((int32_t)(kw - 1)));
@@ -204,7 +207,7 @@ static inline void ck512_prefetch_part(const float *x, int64_t bytes, int64_t st
 /// input row once).
 CK_AVX512_INLINE void ck512_max_column(const ck_pool2d_geometry *g, const float *x, float *out, int32_t *out_index,
                                        int64_t j0, int64_t n, int full, int mode, int64_t kw, int with_index, int exact,
-                                       const ck512_consts *c, __mmask16 *clean, const float *prefetch) {
+                                       const ck512_consts *c, __m512 *dirty, const float *prefetch) {
     const int64_t H = g->input_height, W = g->input_width, OH = g->output_height, OW = g->output_width;
     const int64_t KH = g->window_height, SH = g->stride_height, PH = g->padding_height;
     const int64_t S = g->stride_width, P = g->padding_width;
@@ -225,7 +228,7 @@ CK_AVX512_INLINE void ck512_max_column(const ck_pool2d_geometry *g, const float 
             best = carried_best;
             index = carried_index;
         } else {
-            ck512_max_row(column + first_row * W, mode, kw, &b, c, column_first, with_index, exact, &best, &index, clean);
+            ck512_max_row(column + first_row * W, mode, kw, &b, c, column_first, with_index, exact, &best, &index, dirty);
         }
         __m512i row_offset = _mm512_set1_epi32((int32_t)(first_row * W));
         value = best;
@@ -236,7 +239,7 @@ CK_AVX512_INLINE void ck512_max_column(const ck_pool2d_geometry *g, const float 
                 value_index = carried_index;
             } else {
                 ck512_max_row(column + y * W, mode, kw, &b, c, column_first, with_index, exact, &value, &value_index,
-                              clean);
+                              dirty);
             }
             __mmask16 take = exact ? ck512_takes(value, best) : _mm512_cmp_ps_mask(value, best, _CMP_GT_OQ);
             best = _mm512_mask_mov_ps(best, take, value);
@@ -269,7 +272,7 @@ CK_AVX512_INLINE void ck512_max_column(const ck_pool2d_geometry *g, const float 
 CK_AVX512_INLINE void ck512_max_column_fixed(const ck_pool2d_geometry *g, const float *x, float *out,
                                              int32_t *out_index, int64_t j0, int64_t n, int full, int mode, int64_t kw,
                                              int64_t kh, int64_t sh, int with_index, const ck512_consts *c,
-                                             __mmask16 *clean, const float *prefetch) {
+                                             __m512 *dirty, const float *prefetch) {
     const int64_t H = g->input_height, W = g->input_width, OH = g->output_height, OW = g->output_width;
     const int64_t S = g->stride_width, P = g->padding_width;
     ck512_block b = ck512_block_of(n, kw);
@@ -280,7 +283,7 @@ CK_AVX512_INLINE void ck512_max_column_fixed(const ck_pool2d_geometry *g, const 
     const int carry = sh == kh - 1;
     __m512 carried_best = _mm512_setzero_ps();
     __m512i carried_index = _mm512_setzero_si512();
-    if (carry) ck512_max_row(column, mode, kw, &b, c, column_first, with_index, 0, &carried_best, &carried_index, clean);
+    if (carry) ck512_max_row(column, mode, kw, &b, c, column_first, with_index, 0, &carried_best, &carried_index, dirty);
     for (int64_t i = 0; i < OH; i++) {
         const int64_t y0 = i * sh;
         __m512 best;
@@ -289,14 +292,14 @@ CK_AVX512_INLINE void ck512_max_column_fixed(const ck_pool2d_geometry *g, const 
             best = carried_best;
             index = carried_index;
         } else {
-            ck512_max_row(column + y0 * W, mode, kw, &b, c, column_first, with_index, 0, &best, &index, clean);
+            ck512_max_row(column + y0 * W, mode, kw, &b, c, column_first, with_index, 0, &best, &index, dirty);
         }
         __m512i row_offset = _mm512_set1_epi32((int32_t)(y0 * W));
         __m512 value = best;
         __m512i value_index = index;
         for (int64_t u = 1; u < kh; u++) {
             const int64_t y = y0 + u;
-            ck512_max_row(column + y * W, mode, kw, &b, c, column_first, with_index, 0, &value, &value_index, clean);
+            ck512_max_row(column + y * W, mode, kw, &b, c, column_first, with_index, 0, &value, &value_index, dirty);
             __mmask16 take = _mm512_cmp_ps_mask(value, best, _CMP_GT_OQ);
             best = _mm512_mask_mov_ps(best, take, value);
             if (with_index) {
@@ -326,7 +329,7 @@ CK_AVX512_INLINE void ck512_max_column_fixed(const ck_pool2d_geometry *g, const 
 CK_AVX512_INLINE void ck512_max_column_pair(const ck_pool2d_geometry *g, const float *x, float *out,
                                             int32_t *out_index, int64_t j0, int64_t n1, int full1, int mode,
                                             int64_t kw, int64_t kh, int64_t sh, int with_index, const ck512_consts *c,
-                                            __mmask16 *clean, const float *prefetch) {
+                                            __m512 *dirty, const float *prefetch) {
     const int64_t H = g->input_height, W = g->input_width, OH = g->output_height, OW = g->output_width;
     const int64_t S = g->stride_width, P = g->padding_width;
     ck512_block b[2] = {ck512_block_of(16, kw), ck512_block_of(n1, kw)};
@@ -343,7 +346,7 @@ CK_AVX512_INLINE void ck512_max_column_pair(const ck_pool2d_geometry *g, const f
     if (carry) {
         for (int q = 0; q < 2; q++) {
             ck512_max_row(column[q], mode, kw, &b[q], c, column_first[q], with_index, 0, &carried_best[q],
-                          &carried_index[q], clean);
+                          &carried_index[q], dirty);
         }
     }
     for (int64_t i = 0; i < OH; i++) {
@@ -356,7 +359,7 @@ CK_AVX512_INLINE void ck512_max_column_pair(const ck_pool2d_geometry *g, const f
                 index[q] = carried_index[q];
             } else {
                 ck512_max_row(column[q] + y0 * W, mode, kw, &b[q], c, column_first[q], with_index, 0, &best[q],
-                              &index[q], clean);
+                              &index[q], dirty);
             }
             row_offset[q] = _mm512_set1_epi32((int32_t)(y0 * W));
             value[q] = best[q];
@@ -366,7 +369,7 @@ CK_AVX512_INLINE void ck512_max_column_pair(const ck_pool2d_geometry *g, const f
             const int64_t y = y0 + u;
             for (int q = 0; q < 2; q++) {
                 ck512_max_row(column[q] + y * W, mode, kw, &b[q], c, column_first[q], with_index, 0, &value[q],
-                              &value_index[q], clean);
+                              &value_index[q], dirty);
                 __mmask16 take = _mm512_cmp_ps_mask(value[q], best[q], _CMP_GT_OQ);
                 best[q] = _mm512_mask_mov_ps(best[q], take, value[q]);
                 if (with_index) {
@@ -400,7 +403,7 @@ CK_AVX512_INLINE int ck512_max_interior(const ck_pool2d_geometry *g, const float
                                         int64_t interior_lower, int64_t interior_upper, int mode, int64_t kw,
                                         int with_index, int exact, const float *next_plane) {
     const ck512_consts c = ck512_consts_for(g->stride_width);
-    __mmask16 clean = 0;    // lanes that met a NaN
+    __m512 dirty = _mm512_setzero_ps();    // nonzero lanes met a NaN
     const int64_t KH = g->window_height, SH = g->stride_height;
     const int fixed = !exact && g->padding_height == 0 && (g->output_height - 1) * SH + KH <= g->input_height
         && ((KH == 3 && SH == 2) || (KH == 2 && SH == 2));
@@ -408,30 +411,30 @@ CK_AVX512_INLINE int ck512_max_interior(const ck_pool2d_geometry *g, const float
     if (fixed && interior > 16 && interior <= 32) {
         // Two column blocks in one pass (e.g. AlexNet pool1: 16 + 11 columns).
         const int64_t n1 = interior - 16, j0 = interior_lower;
-        if (KH == 3 && n1 == 16) ck512_max_column_pair(g, x, out, out_index, j0, 16, 1, mode, kw, 3, 2, with_index, &c, &clean, next_plane);
-        else if (KH == 3) ck512_max_column_pair(g, x, out, out_index, j0, n1, 0, mode, kw, 3, 2, with_index, &c, &clean, next_plane);
-        else if (n1 == 16) ck512_max_column_pair(g, x, out, out_index, j0, 16, 1, mode, kw, 2, 2, with_index, &c, &clean, next_plane);
-        else ck512_max_column_pair(g, x, out, out_index, j0, n1, 0, mode, kw, 2, 2, with_index, &c, &clean, next_plane);
-        return clean == 0;
+        if (KH == 3 && n1 == 16) ck512_max_column_pair(g, x, out, out_index, j0, 16, 1, mode, kw, 3, 2, with_index, &c, &dirty, next_plane);
+        else if (KH == 3) ck512_max_column_pair(g, x, out, out_index, j0, n1, 0, mode, kw, 3, 2, with_index, &c, &dirty, next_plane);
+        else if (n1 == 16) ck512_max_column_pair(g, x, out, out_index, j0, 16, 1, mode, kw, 2, 2, with_index, &c, &dirty, next_plane);
+        else ck512_max_column_pair(g, x, out, out_index, j0, n1, 0, mode, kw, 2, 2, with_index, &c, &dirty, next_plane);
+        return _mm512_cmp_ps_mask(dirty, _mm512_setzero_ps(), _CMP_NEQ_UQ) == 0;
     }
     for (int64_t j0 = interior_lower; j0 < interior_upper; j0 += 16) {
         const float *prefetch = j0 == interior_lower ? next_plane : 0;
         const int64_t n = interior_upper - j0 < 16 ? interior_upper - j0 : 16;
         if (fixed && KH == 3) {
-            if (n == 16) ck512_max_column_fixed(g, x, out, out_index, j0, 16, 1, mode, kw, 3, 2, with_index, &c, &clean, prefetch);
-            else ck512_max_column_fixed(g, x, out, out_index, j0, n, 0, mode, kw, 3, 2, with_index, &c, &clean, prefetch);
+            if (n == 16) ck512_max_column_fixed(g, x, out, out_index, j0, 16, 1, mode, kw, 3, 2, with_index, &c, &dirty, prefetch);
+            else ck512_max_column_fixed(g, x, out, out_index, j0, n, 0, mode, kw, 3, 2, with_index, &c, &dirty, prefetch);
         } else if (fixed) {
-            if (n == 16) ck512_max_column_fixed(g, x, out, out_index, j0, 16, 1, mode, kw, 2, 2, with_index, &c, &clean, prefetch);
-            else ck512_max_column_fixed(g, x, out, out_index, j0, n, 0, mode, kw, 2, 2, with_index, &c, &clean, prefetch);
+            if (n == 16) ck512_max_column_fixed(g, x, out, out_index, j0, 16, 1, mode, kw, 2, 2, with_index, &c, &dirty, prefetch);
+            else ck512_max_column_fixed(g, x, out, out_index, j0, n, 0, mode, kw, 2, 2, with_index, &c, &dirty, prefetch);
         } else if (interior_upper - j0 >= 16) {
-            ck512_max_column(g, x, out, out_index, j0, 16, 1, mode, kw, with_index, exact, &c, &clean, prefetch);
+            ck512_max_column(g, x, out, out_index, j0, 16, 1, mode, kw, with_index, exact, &c, &dirty, prefetch);
         } else {
-            ck512_max_column(g, x, out, out_index, j0, interior_upper - j0, 0, mode, kw, with_index, exact, &c, &clean,
+            ck512_max_column(g, x, out, out_index, j0, interior_upper - j0, 0, mode, kw, with_index, exact, &c, &dirty,
                              prefetch);
         }
     }
     if (exact) return 1;
-    return clean == 0;
+    return _mm512_cmp_ps_mask(dirty, _mm512_setzero_ps(), _CMP_NEQ_UQ) == 0;
 }
 
 /// Planes `plane_begin ..< plane_end` for one (mode, window width, with/without indices); the
@@ -538,7 +541,7 @@ CK_AVX512_INLINE void ck512_avg_plane(const ck_pool2d_geometry *g, int count_pad
                 const float *r = x + (rows.start + u) * W + (j0 * S - P);
                 if (mode == 2 && (kw == 2 || kw == 3)) {
                     __m512 t[3];
-                    __mmask16 unused = 0;
+                    __m512 unused = _mm512_setzero_ps();
                     ck512_taps_s2(r, kw, &b, &c, t, &unused);
                     for (int64_t v = 0; v < kw; v++) sum = _mm512_add_ps(sum, t[v]);
                 } else {
