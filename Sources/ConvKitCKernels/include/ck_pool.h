@@ -1,9 +1,10 @@
 #ifndef CONVKIT_CK_POOL_H
 #define CONVKIT_CK_POOL_H
 
-// 2-D pooling forward kernels (max with or without winner indices, average) for AVX-512 and
-// AVX2, on NCHW float planes. Single-threaded over a range of planes: the caller (Swift,
-// `parallelFor` over the `[n, c]` planes) splits the work.
+// 2-D pooling forward kernels (max with or without winner indices, average) for AVX-512, on
+// NCHW float planes (no AVX2 versions yet: `.avx2` contexts run the portable Swift code).
+// Single-threaded over a range of planes: the caller (Swift, `parallelFor` over the `[n, c]`
+// planes) splits the work.
 //
 // Layout: `input` is `[planes][input_height][input_width]`, `output` (and `indices`) are
 // `[planes][output_height][output_width]`, all dense; the functions work on planes
@@ -25,8 +26,8 @@
 // row, the maximum of those row results over the window's rows (the first row on ties). With
 // the rule above this selects exactly the first maximum (or first NaN) in row-major order. The
 // last row of a window is reused by the next output row (3x3 stride 2 computes each input row
-// once). Planes whose taps hold no NaN or infinity use `vmaxps` plus an equality search for the
-// index; the others are redone tap by tap with the rule above.
+// once). Planes whose taps hold no NaN use `vmaxps` plus an equality search for the index;
+// the others are redone tap by tap with the rule above.
 //
 // Average pooling: the sum of the valid taps in row-major order starting from +0.0f, then one
 // IEEE division by d (d = window_height · window_width when count_padding, else the number of
