@@ -16,9 +16,10 @@ import _ConvKitTestSupport
         return x
     }
 
-    /// Sizes around the vector width, and one above the 4 MiB streaming threshold; the output
-    /// starts `offset` floats into its buffer (not 64-byte aligned).
-    @Test(arguments: [1, 15, 16, 17, 33, 1000, 4097, (1 << 20) + 37], [0, 3])
+    /// Sizes around the vector width, one below and one above the 16 MiB streaming threshold
+    /// (`ReLUKernel.streamingBytes`); the output starts `offset` floats into its buffer (not
+    /// 64-byte aligned).
+    @Test(arguments: [1, 15, 16, 17, 33, 1000, 4097, (1 << 20) + 37, (1 << 22) + 37], [0, 3])
     func forwardMatchesNaive(count: Int, offset: Int) {
         let x = Self.input(count: count, seed: UInt64(count + offset))
         let expected = x.map { $0 < 0 ? 0 : $0 }
@@ -42,7 +43,7 @@ import _ConvKitTestSupport
 
     /// In place (no streaming) on a large buffer gives the out-of-place result.
     @Test func inPlaceLarge() {
-        let count = (1 << 20) + 9
+        let count = (1 << 22) + 9
         let x = Self.input(count: count, seed: 3)
         let expected = x.map { $0 < 0 ? 0 : $0 }
         for level in Self.levels {

@@ -7,7 +7,7 @@ public enum ActivationAlgorithm: String, CaseIterable, Sendable, Hashable {
     /// elements padded into one more vector (so every element goes through the same arithmetic,
     /// whatever the chunking), and `parallelFor` over large contiguous chunks. ReLU forward at
     /// `context.simdLevel >= .avx512` runs an AVX-512 C kernel instead (`ck_activation.h`), with
-    /// non-temporal stores for out-of-place outputs of 4 MiB or more (same bits).
+    /// non-temporal stores for out-of-place outputs of 16 MiB or more (same bits).
     case simd
 }
 
