@@ -12,9 +12,10 @@
 //   0: any other stride, a masked `vgatherdps`.
 // Loads are masked so that only elements of the active lanes' windows are read, never past the
 // row. Masked-off lanes hold 0 and are never stored.
-#include <immintrin.h>
-
 #include "ck_pool_internal.h"
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
 
 #define CK_AVX512 __attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,fma,avx2")))
 #define CK_AVX512_INLINE static inline __attribute__((always_inline, target("avx512f,avx512bw,avx512dq,avx512vl,fma,avx2")))
@@ -587,3 +588,18 @@ CK_AVX512 void ck_avgpool2d_forward_avx512(const ck_pool2d_geometry *g, int coun
     else if (S == 1) ck512_avg_s1(g, count_padding, input, output, plane_begin, plane_end);
     else ck512_avg_sn(g, count_padding, input, output, plane_begin, plane_end);
 }
+
+#else
+// Not x86: ck_cpu_level() is 0, so these are never called; they exist for the linker.
+void ck_maxpool2d_forward_avx512(const ck_pool2d_geometry *g, const float *input, float *output,
+                                 int32_t *indices, int64_t plane_begin, int64_t plane_end) {
+    (void)g; (void)input; (void)output; (void)indices; (void)plane_begin; (void)plane_end;
+    __builtin_trap();
+}
+
+void ck_avgpool2d_forward_avx512(const ck_pool2d_geometry *g, int count_padding, const float *input,
+                                 float *output, int64_t plane_begin, int64_t plane_end) {
+    (void)g; (void)count_padding; (void)input; (void)output; (void)plane_begin; (void)plane_end;
+    __builtin_trap();
+}
+#endif
