@@ -1,8 +1,8 @@
 #ifndef CONVKIT_CK_POOL_H
 #define CONVKIT_CK_POOL_H
 
-// 2-D pooling forward kernels (max with or without winner indices, average) for AVX-512, on
-// NCHW float planes (no AVX2 versions yet: `.avx2` contexts run the portable Swift code).
+// 2-D pooling forward kernels (max with or without winner indices, average) for AVX-512, and
+// max pooling for AVX2, on NCHW float planes.
 // Single-threaded over a range of planes: the caller (Swift, `parallelFor` over the `[n, c]`
 // planes) splits the work.
 //
@@ -50,6 +50,11 @@ typedef struct ck_pool2d_geometry {
 /// Call only when `ck_cpu_level() >= 2`.
 void ck_maxpool2d_forward_avx512(const ck_pool2d_geometry *g, const float *input, float *output,
                                  int32_t *indices, int64_t plane_begin, int64_t plane_end);
+
+/// The same with AVX2 (8 lanes; the general loop only, no 3x3/2 straight-line path). Call only
+/// when `ck_cpu_level() >= 1`.
+void ck_maxpool2d_forward_avx2(const ck_pool2d_geometry *g, const float *input, float *output,
+                               int32_t *indices, int64_t plane_begin, int64_t plane_end);
 
 /// Average pooling forward over planes `plane_begin ..< plane_end`, AVX-512; `count_padding`
 /// nonzero counts padded taps in the divisor. No workspace. Call only when `ck_cpu_level() >= 2`.
