@@ -145,12 +145,14 @@ static inline void ck256_max_borders(const ck_pool2d_geometry *g, const float *x
 /// last row carried to the next output row). Returns 0 when the fast rule met a NaN.
 CK_AVX2_INLINE int ck256_max_interior(const ck_pool2d_geometry *g, const float *x, float *out, int32_t *out_index,
                                       int64_t interior_lower, int64_t interior_upper, int mode, int64_t kw,
-                                      int with_index, int exact) {
+                                      int with_index, int exact, const float *next_plane) {
     const int64_t H = g->input_height, W = g->input_width, OH = g->output_height, OW = g->output_width;
     const int64_t KH = g->window_height, SH = g->stride_height, PH = g->padding_height;
     const int64_t S = g->stride_width, P = g->padding_width;
     const __m256i lane_s = _mm256_mullo_epi32(_mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7), _mm256_set1_epi32((int32_t)S));
     __m256 dirty = _mm256_setzero_ps();
+    // The next plane is prefetched during the first column block, one output row's share per row.
+    const int64_t prefetch_step = ((H * W * 4 + OH - 1) / OH + 63) & ~(int64_t)63;
     for (int64_t j0 = interior_lower; j0 < interior_upper; j0 += 8) {
         const int64_t n = interior_upper - j0 < 8 ? interior_upper - j0 : 8;
         const ck256_block b = ck256_block_of(n, kw);
@@ -192,6 +194,11 @@ CK_AVX2_INLINE int ck256_max_interior(const ck_pool2d_geometry *g, const float *
             carried = end_row - 1;
             carried_best = value;
             carried_index = value_index;
+            if (next_plane && j0 == interior_lower) {
+                const char *base = (const char *)next_plane;
+                int64_t to = (i + 1) * prefetch_step < H * W * 4 ? (i + 1) * prefetch_step : H * W * 4;
+                for (int64_t at = i * prefetch_step; at < to; at += 64) _mm_prefetch(base + at, _MM_HINT_T0);
+            }
             float *y_row = out + i * OW + j0;
             if (with_index) index = _mm256_add_epi32(index, row_offset);
             if (b.full) {
@@ -217,8 +224,9 @@ CK_AVX2_INLINE void ck256_max_planes(const ck_pool2d_geometry *g, const float *i
         float *y = output + p * out_plane;
         int32_t *k = with_index ? indices + p * out_plane : 0;
         ck256_max_borders(g, x, y, k, interior_lower, interior_upper);
-        if (!ck256_max_interior(g, x, y, k, interior_lower, interior_upper, mode, kw, with_index, 0)) {
-            ck256_max_interior(g, x, y, k, interior_lower, interior_upper, mode, kw, with_index, 1);
+        const float *next = p + 1 < plane_end ? x + in_plane : 0;
+        if (!ck256_max_interior(g, x, y, k, interior_lower, interior_upper, mode, kw, with_index, 0, next)) {
+            ck256_max_interior(g, x, y, k, interior_lower, interior_upper, mode, kw, with_index, 1, 0);
         }
     }
 }
