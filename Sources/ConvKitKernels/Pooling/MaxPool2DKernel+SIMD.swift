@@ -1,6 +1,6 @@
 /// Vectorised, plane-parallel max pooling (``PoolingAlgorithm/simd``).
 ///
-/// With `context.simdLevel >= .avx512` the forward pass runs the AVX-512 C kernel instead
+/// With `context.simdLevel >= .avx2` the forward pass runs the AVX-512 or AVX2 C kernel instead
 /// (``PoolingCKernels``, `ck_pool.h`); what follows is the portable path (and the backward pass).
 ///
 /// Forward, per `[n, c]` plane and output row: the columns whose window lies inside the image

@@ -16,7 +16,10 @@ public enum PoolingAlgorithm: String, CaseIterable, Sendable, Hashable {
     ///   window's rows that is strictly larger; the last row of a window is reused by the next
     ///   output row (3×3 stride 2 reads each input row once). Planes holding a NaN are redone
     ///   with the exact rule tap by tap. The next plane is prefetched while one is computed.
-    /// - `.avx2`, `.portable`, and the backward passes: explicit `SIMD8` Swift vectors (SSE2)
+    /// - `.avx2` (max pooling forward and inference): the AVX2 C kernel, the same scheme with
+    ///   8 lanes per `ymm` (`vmaskmovps` loads/stores, `vblendvps` selects; the general column
+    ///   loop only). Average pooling at `.avx2` runs the portable code.
+    /// - `.portable`, and the backward passes: explicit `SIMD8` Swift vectors (SSE2)
     ///   over the output columns whose windows lie inside the image, 16 columns per block as two
     ///   independent halves (8 when only 8..15 are interior; contiguous loads for stride 1, two
     ///   loads and a de-interleaving shuffle for stride 2, gathered loads otherwise).
