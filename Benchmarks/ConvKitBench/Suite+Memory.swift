@@ -21,6 +21,13 @@ extension Suite {
     }
 }
 
+/// The pooling rows: `naive`; `simd` at the detected vector level (the AVX-512 C kernels on an
+/// AVX-512 machine); and, when that level is above portable, `simd-portable` (the Swift `SIMD`
+/// code, SSE2) so both paths are measured in one run.
+let poolingVariants: [(label: String, algorithm: PoolingAlgorithm, level: SIMDLevel)] =
+    [("naive", .naive, .detected), ("simd", .simd, .detected)]
+    + (SIMDLevel.detected > .portable ? [("simd-portable", .simd, .portable)] : [])
+
 /// Tensors and variants of one max-pooling layer.
 final class MaxPoolRows {
     let spec: LayerSuite.PoolSpec
@@ -66,19 +73,19 @@ final class MaxPoolRows {
                                      inputGradient: magnitudeDx.mutable, context: .serial)
             let expectedY = Array(referenceY.pointer), expectedDx = Array(referenceDx.pointer)
             let zeros = [Float](repeating: 0, count: spec.outputCount), magnitude = Array(magnitudeDx.pointer)
-            for algorithm in PoolingAlgorithm.allCases {
+            for (label, algorithm, level) in poolingVariants {
                 let isReference = algorithm == .naive
                 variants.append(MemoryVariant(
-                    direction: "forward", algorithm: algorithm.rawValue, threaded: !isReference,
+                    direction: "forward", algorithm: label, threaded: !isReference,
                     run: { [self] context in
                         MaxPool2DKernel.forward(g, algorithm: algorithm, input: x.read, output: y.mutable,
-                                                indices: indices, context: context)
+                                                indices: indices, context: context.with(simdLevel: level))
                     },
                     verify: isReference ? nil : { [self] context in
                         y.fill(.nan)
                         indices.update(repeating: -1)
                         MaxPool2DKernel.forward(g, algorithm: algorithm, input: x.read, output: y.mutable,
-                                                indices: indices, context: context)
+                                                indices: indices, context: context.with(simdLevel: level))
                         // Max is exact: values and indices must match bit for bit.
                         var check = Verify.compare("output", actual: y.read, expected: expectedY, magnitude: zeros, terms: 1)
                         if let i = (0..<spec.outputCount).first(where: { indices[$0] != referenceIndices[$0] }) {
@@ -88,17 +95,21 @@ final class MaxPoolRows {
                         return check
                     }))
                 variants.append(MemoryVariant(
-                    direction: "inference", algorithm: algorithm.rawValue, threaded: !isReference,
+                    direction: "inference", algorithm: label, threaded: !isReference,
                     run: { [self] context in
-                        MaxPool2DKernel.inference(g, algorithm: algorithm, input: x.read, output: y.mutable, context: context)
+                        MaxPool2DKernel.inference(g, algorithm: algorithm, input: x.read, output: y.mutable,
+                                                  context: context.with(simdLevel: level))
                     },
                     verify: isReference ? nil : { [self] context in
                         y.fill(.nan)
-                        MaxPool2DKernel.inference(g, algorithm: algorithm, input: x.read, output: y.mutable, context: context)
+                        MaxPool2DKernel.inference(g, algorithm: algorithm, input: x.read, output: y.mutable,
+                                                  context: context.with(simdLevel: level))
                         return Verify.compare("output", actual: y.read, expected: expectedY, magnitude: zeros, terms: 1)
                     }))
+                // Backward has no C kernel: one `simd` row (the level does not matter).
+                if level != .detected { continue }
                 variants.append(MemoryVariant(
-                    direction: "backward", algorithm: algorithm.rawValue, threaded: !isReference,
+                    direction: "backward", algorithm: label, threaded: !isReference,
                     run: { [self] context in
                         MaxPool2DKernel.backward(g, algorithm: algorithm, outputGradient: dy.read,
                                                  indices: UnsafeBufferPointer(referenceIndices),

@@ -34,7 +34,32 @@ let poolCases: [PoolCase] = [
     PoolCase(name: "vgg 2x2s2", n: 2, c: 2, h: 28, w: 28, kh: 2, kw: 2, sh: 2, sw: 2, ph: 0, pw: 0),
     PoolCase(name: "3x3 s2x3 wide (gather, 16-blocks)", n: 1, c: 2, h: 7, w: 61, kh: 3, kw: 3, sh: 2, sw: 3, ph: 1, pw: 1),
     PoolCase(name: "exactly 16 columns", n: 2, c: 1, h: 5, w: 18, kh: 3, kw: 3, sh: 1, sw: 1, ph: 0, pw: 0),
+    // AVX-512 blocks of 16 outputs: 16, 17, 32 and 33 interior columns, masked tails, padding,
+    // rows skipped between windows (stride > window), gathered strides.
+    PoolCase(name: "3x3s2 16 interior", n: 1, c: 2, h: 9, w: 33, kh: 3, kw: 3, sh: 2, sw: 2, ph: 0, pw: 0),
+    PoolCase(name: "3x3s2 17 interior pad1", n: 1, c: 1, h: 10, w: 36, kh: 3, kw: 3, sh: 2, sw: 2, ph: 1, pw: 1),
+    PoolCase(name: "3x3s2 32 interior", n: 2, c: 1, h: 9, w: 65, kh: 3, kw: 3, sh: 2, sw: 2, ph: 0, pw: 0),
+    PoolCase(name: "3x3s2 33 interior", n: 1, c: 1, h: 7, w: 67, kh: 3, kw: 3, sh: 2, sw: 2, ph: 0, pw: 0),
+    PoolCase(name: "2x2s2 ragged 65", n: 2, c: 1, h: 9, w: 65, kh: 2, kw: 2, sh: 2, sw: 2, ph: 0, pw: 0),
+    PoolCase(name: "2x2s1 wide", n: 1, c: 1, h: 4, w: 50, kh: 2, kw: 2, sh: 1, sw: 1, ph: 1, pw: 1),
+    PoolCase(name: "2x3 s3x2 rows skipped", n: 1, c: 2, h: 14, w: 41, kh: 2, kw: 3, sh: 3, sw: 2, ph: 1, pw: 1),
+    PoolCase(name: "2x2s3 gather wide", n: 1, c: 1, h: 8, w: 70, kh: 2, kw: 2, sh: 3, sw: 3, ph: 0, pw: 1),
+    PoolCase(name: "5x4 s2 pad2 wide", n: 1, c: 1, h: 12, w: 57, kh: 5, kw: 4, sh: 2, sw: 2, ph: 2, pw: 2),
+    PoolCase(name: "alexnet pool1 pad1 batch 1", n: 1, c: 3, h: 55, w: 55, kh: 3, kw: 3, sh: 2, sw: 2, ph: 1, pw: 1),
 ]
+
+/// The vector-instruction levels this machine can run (portable Swift, then the C kernels).
+let poolSIMDLevels = SIMDLevel.allCases.filter { $0 <= .detected }
+
+/// Every SIMD level, each serial and split over two threads: the fast algorithm must give the
+/// same results as naive in all of them.
+let poolTestContexts: [ComputeContext] = poolSIMDLevels.flatMap { level in testContexts.map { $0.with(simdLevel: level) } }
+
+/// The split context at every SIMD level.
+let poolSplittingContexts: [ComputeContext] = poolSIMDLevels.map { splittingContext.with(simdLevel: $0) }
+
+/// The serial context at every SIMD level.
+let poolSerialContexts: [ComputeContext] = poolSIMDLevels.map { ComputeContext.serial.with(simdLevel: $0) }
 
 /// Runs max pooling forward with fresh NaN-poisoned outputs (indices poisoned with Int32.min).
 func maxPoolForward(_ g: Pool2DGeometry, _ algorithm: PoolingAlgorithm, _ input: [Float],
@@ -94,16 +119,19 @@ func avgPoolBackward(_ g: Pool2DGeometry, _ algorithm: PoolingAlgorithm, countPa
         let g = try Pool2DGeometry(batch: 1, channels: 1, inputSize: 4, window: 2, stride: 2)
         let input: [Float] = [1, 1, 2, 4, 5, 6, 7, 8, 3, 2, 1, 0, 1, 2, 3, 4]
         for algorithm in PoolingAlgorithm.allCases {
-            let (y, k) = maxPoolForward(g, algorithm, input)
-            #expect(y == [6, 8, 3, 4], "\(algorithm)")
-            #expect(k == [5, 7, 8, 15], "\(algorithm)")
+            for context in poolSerialContexts {
+                let (y, k) = maxPoolForward(g, algorithm, input, context: context)
+                #expect(y == [6, 8, 3, 4], "\(algorithm) \(context)")
+                #expect(k == [5, 7, 8, 15], "\(algorithm) \(context)")
+            }
+            let (_, k) = maxPoolForward(g, algorithm, input)
             let dx = maxPoolBackward(g, algorithm, [10, 20, 30, 40], k)
             #expect(dx == [0, 0, 0, 0, 0, 10, 0, 20, 30, 0, 0, 0, 0, 0, 0, 40], "\(algorithm)")
         }
     }
 
     /// Forward values and indices, and backward, must be bit-identical to naive (same rule, same
-    /// comparisons, same summation order), for serial and split contexts.
+    /// comparisons, same summation order), for serial and split contexts at every SIMD level.
     @Test(arguments: poolCases)
     func simdMatchesNaive(_ shape: PoolCase) throws {
         let g = try shape.geometry()
@@ -113,7 +141,7 @@ func avgPoolBackward(_ g: Pool2DGeometry, _ algorithm: PoolingAlgorithm, countPa
         #expect(!y0.contains { $0.isNaN }, "naive left an output unwritten, seed \(shape.seed)")
         #expect(k0.allSatisfy { $0 >= 0 && Int($0) < g.inputPlane }, "naive index out of the plane, seed \(shape.seed)")
         let dx0 = maxPoolBackward(g, .naive, dy, k0)
-        for context in testContexts {
+        for context in poolTestContexts {
             let (y, k) = maxPoolForward(g, .simd, input, context: context)
             #expect(firstDifference(y, y0) == nil, "forward \(context), seed \(shape.seed): \(firstDifference(y, y0) ?? "")")
             #expect(k == k0, "indices \(context), seed \(shape.seed)")
@@ -129,8 +157,10 @@ func avgPoolBackward(_ g: Pool2DGeometry, _ algorithm: PoolingAlgorithm, countPa
         let g = try shape.geometry()
         let input = [Float].random(count: g.inputCount, seed: shape.seed, in: 0, 3).map { $0.rounded(.down) }
         let (y0, k0) = maxPoolForward(g, .naive, input)
-        let (y, k) = maxPoolForward(g, .simd, input, context: splittingContext)
-        #expect(y == y0 && k == k0, "seed \(shape.seed)")
+        for context in poolSplittingContexts {
+            let (y, k) = maxPoolForward(g, .simd, input, context: context)
+            #expect(y == y0 && k == k0, "\(context), seed \(shape.seed)")
+        }
     }
 
     @Test func tieRuleOnAKnownWindow() throws {
@@ -138,8 +168,10 @@ func avgPoolBackward(_ g: Pool2DGeometry, _ algorithm: PoolingAlgorithm, countPa
         let g = try Pool2DGeometry(batch: 1, channels: 1, inputSize: 3, window: 3, stride: 1)
         let input: [Float] = [1, 1, 1, 1, 5, 1, 5, 1, 1]
         for algorithm in PoolingAlgorithm.allCases {
-            let (y, k) = maxPoolForward(g, algorithm, input)
-            #expect(y == [5] && k == [4], "\(algorithm)")
+            for context in poolSerialContexts {
+                let (y, k) = maxPoolForward(g, algorithm, input, context: context)
+                #expect(y == [5] && k == [4], "\(algorithm) \(context)")
+            }
         }
     }
 
@@ -151,12 +183,14 @@ func avgPoolBackward(_ g: Pool2DGeometry, _ algorithm: PoolingAlgorithm, countPa
         var rng = SeededGenerator(seed: shape.seed + 7)
         for i in input.indices where rng.uniform(0, 1) < 0.08 { input[i] = .nan }
         let (y0, k0) = maxPoolForward(g, .naive, input)
-        let (y, k) = maxPoolForward(g, .simd, input, context: splittingContext)
-        #expect(firstDifference(y, y0) == nil && k == k0, "seed \(shape.seed)")
-        // Every output whose window holds a NaN is NaN, and its index points at a NaN.
-        for p in 0..<g.planes {
-            for o in 0..<g.outputPlane where y[p * g.outputPlane + o].isNaN {
-                #expect(input[p * g.inputPlane + Int(k[p * g.outputPlane + o])].isNaN)
+        for context in poolSplittingContexts {
+            let (y, k) = maxPoolForward(g, .simd, input, context: context)
+            #expect(firstDifference(y, y0) == nil && k == k0, "\(context), seed \(shape.seed)")
+            // Every output whose window holds a NaN is NaN, and its index points at a NaN.
+            for p in 0..<g.planes {
+                for o in 0..<g.outputPlane where y[p * g.outputPlane + o].isNaN {
+                    #expect(input[p * g.inputPlane + Int(k[p * g.outputPlane + o])].isNaN)
+                }
             }
         }
     }
@@ -173,8 +207,10 @@ func avgPoolBackward(_ g: Pool2DGeometry, _ algorithm: PoolingAlgorithm, countPa
             if r < 0.05 { input[i] = .infinity } else if r < 0.5 { input[i] = -.infinity }
         }
         let (y0, k0) = maxPoolForward(g, .naive, input)
-        let (y, k) = maxPoolForward(g, .simd, input, context: splittingContext)
-        #expect(firstDifference(y, y0) == nil && k == k0, "seed \(shape.seed)")
+        for context in poolSplittingContexts {
+            let (y, k) = maxPoolForward(g, .simd, input, context: context)
+            #expect(firstDifference(y, y0) == nil && k == k0, "\(context), seed \(shape.seed)")
+        }
     }
 
     /// Rows so wide that window offsets reach 2^23 use the Int32-index path (Float offsets
@@ -184,16 +220,20 @@ func avgPoolBackward(_ g: Pool2DGeometry, _ algorithm: PoolingAlgorithm, countPa
                                    windowHeight: 2, windowWidth: 3, strideHeight: 1, strideWidth: 2)
         let input = [Float].random(count: g.inputCount, seed: 99, in: -4, 4)
         let (y0, k0) = maxPoolForward(g, .naive, input)
-        let (y, k) = maxPoolForward(g, .simd, input, context: splittingContext)
-        #expect(firstDifference(y, y0) == nil && k == k0)
+        for context in poolSplittingContexts {
+            let (y, k) = maxPoolForward(g, .simd, input, context: context)
+            #expect(firstDifference(y, y0) == nil && k == k0, "\(context)")
+        }
     }
 
     @Test func nanInWindowGivesNaNAndFirstNaNIndex() throws {
         let g = try Pool2DGeometry(batch: 1, channels: 1, inputSize: 3, window: 3, stride: 1)
         let input: [Float] = [1, 9, .nan, 1, .nan, 1, 1, 1, 1]
         for algorithm in PoolingAlgorithm.allCases {
-            let (y, k) = maxPoolForward(g, algorithm, input)
-            #expect(y[0].isNaN && k == [2], "\(algorithm)")
+            for context in poolSerialContexts {
+                let (y, k) = maxPoolForward(g, algorithm, input, context: context)
+                #expect(y[0].isNaN && k == [2], "\(algorithm) \(context)")
+            }
         }
     }
 
@@ -202,9 +242,11 @@ func avgPoolBackward(_ g: Pool2DGeometry, _ algorithm: PoolingAlgorithm, countPa
         let g = try Pool2DGeometry(batch: 1, channels: 1, inputSize: 4, window: 3, stride: 2, padding: 1)
         let input = (0..<16).map { -Float($0) - 1 }
         for algorithm in PoolingAlgorithm.allCases {
-            let (y, k) = maxPoolForward(g, algorithm, input)
-            #expect(y.allSatisfy { $0 < 0 }, "\(algorithm)")
-            #expect(k.map { input[Int($0)] } == y, "\(algorithm)")
+            for context in poolSerialContexts {
+                let (y, k) = maxPoolForward(g, algorithm, input, context: context)
+                #expect(y.allSatisfy { $0 < 0 }, "\(algorithm) \(context)")
+                #expect(k.map { input[Int($0)] } == y, "\(algorithm) \(context)")
+            }
         }
     }
 
@@ -234,7 +276,10 @@ func avgPoolBackward(_ g: Pool2DGeometry, _ algorithm: PoolingAlgorithm, countPa
         let g = try Pool2DGeometry(batch: 1, channels: 1, inputSize: 4, window: 2, stride: 2)
         let input: [Float] = [1, 1, 2, 4, 5, 6, 7, 8, 3, 2, 1, 0, 1, 2, 3, 4]
         for algorithm in PoolingAlgorithm.allCases {
-            #expect(avgPoolForward(g, algorithm, countPadding: true, input) == [3.25, 5.25, 2, 2], "\(algorithm)")
+            for context in poolSerialContexts {
+                #expect(avgPoolForward(g, algorithm, countPadding: true, input, context: context) == [3.25, 5.25, 2, 2],
+                        "\(algorithm) \(context)")
+            }
         }
     }
 
@@ -242,14 +287,16 @@ func avgPoolBackward(_ g: Pool2DGeometry, _ algorithm: PoolingAlgorithm, countPa
         // 2x2 input of ones, window 2, stride 2, padding 1: every window holds one real 1.
         let g = try Pool2DGeometry(batch: 1, channels: 1, inputSize: 2, window: 2, stride: 2, padding: 1)
         for algorithm in PoolingAlgorithm.allCases {
-            #expect(avgPoolForward(g, algorithm, countPadding: true, [1, 1, 1, 1]) == [0.25, 0.25, 0.25, 0.25])
-            #expect(avgPoolForward(g, algorithm, countPadding: false, [1, 1, 1, 1]) == [1, 1, 1, 1])
+            for context in poolSerialContexts {
+                #expect(avgPoolForward(g, algorithm, countPadding: true, [1, 1, 1, 1], context: context) == [0.25, 0.25, 0.25, 0.25])
+                #expect(avgPoolForward(g, algorithm, countPadding: false, [1, 1, 1, 1], context: context) == [1, 1, 1, 1])
+            }
             #expect(avgPoolBackward(g, algorithm, countPadding: true, [4, 4, 4, 4]) == [1, 1, 1, 1])
             #expect(avgPoolBackward(g, algorithm, countPadding: false, [4, 4, 4, 4]) == [4, 4, 4, 4])
         }
     }
 
-    /// Forward: bit-identical (same summation order and division). Backward: the shares are
+    /// Forward: bit-identical (same summation order and division) at every SIMD level. Backward: the shares are
     /// added in a different order where windows overlap, so each element may differ by the
     /// rounding of a sum of at most ⌈K/S⌉² shares: `sumTolerance(terms, Σ|share|)`.
     @Test(arguments: poolCases, [false, true])
@@ -264,7 +311,7 @@ func avgPoolBackward(_ g: Pool2DGeometry, _ algorithm: PoolingAlgorithm, countPa
         let magnitude = avgPoolBackward(g, .naive, countPadding: countPadding, dy.map { abs($0) })
         let overlap = ((g.windowHeight + g.strideHeight - 1) / g.strideHeight) * ((g.windowWidth + g.strideWidth - 1) / g.strideWidth)
         var previous: [Float]? = nil
-        for context in testContexts {
+        for context in poolTestContexts {
             let y = avgPoolForward(g, .simd, countPadding: countPadding, input, context: context)
             #expect(firstDifference(y, y0) == nil, "forward \(context), seed \(shape.seed): \(firstDifference(y, y0) ?? "")")
             let dx = avgPoolBackward(g, .simd, countPadding: countPadding, dy, context: context)
@@ -311,7 +358,7 @@ func avgPoolBackward(_ g: Pool2DGeometry, _ algorithm: PoolingAlgorithm, countPa
         let input = [Float].random(count: g.inputCount, seed: shape.seed, in: -4, 4)
         let (expected, _) = maxPoolForward(g, .naive, input)
         for algorithm in PoolingAlgorithm.allCases {
-            for context in testContexts {
+            for context in poolTestContexts {
                 let y = Self.inference(g, algorithm, input, context: context)
                 #expect(firstDifference(y, expected) == nil, "\(algorithm) \(context) seed \(shape.seed): \(firstDifference(y, expected) ?? "")")
             }
@@ -322,12 +369,15 @@ func avgPoolBackward(_ g: Pool2DGeometry, _ algorithm: PoolingAlgorithm, countPa
     @Test(arguments: poolCases)
     func tiesAndNaN(_ shape: PoolCase) throws {
         let g = try shape.geometry()
-        var input = [Float].random(count: g.inputCount, seed: shape.seed, in: 0, 3).map { $0.rounded(.down) }
+        let input = [Float].random(count: g.inputCount, seed: shape.seed, in: 0, 3).map { $0.rounded(.down) }
         let (tiesExpected, _) = maxPoolForward(g, .naive, input)
-        #expect(firstDifference(Self.inference(g, .simd, input), tiesExpected) == nil)
-        input[input.count / 2] = .nan
-        input[0] = .infinity
-        let (nanExpected, _) = maxPoolForward(g, .naive, input)
-        #expect(firstDifference(Self.inference(g, .simd, input), nanExpected) == nil)
+        var special = input
+        special[special.count / 2] = .nan
+        special[0] = .infinity
+        let (nanExpected, _) = maxPoolForward(g, .naive, special)
+        for context in poolSplittingContexts {
+            #expect(firstDifference(Self.inference(g, .simd, input, context: context), tiesExpected) == nil, "\(context)")
+            #expect(firstDifference(Self.inference(g, .simd, special, context: context), nanExpected) == nil, "\(context)")
+        }
     }
 }

@@ -5,7 +5,9 @@ public enum ActivationAlgorithm: String, CaseIterable, Sendable, Hashable {
     case naive
     /// `SIMD16<Float>` main loop (``VectorMath`` for exp/tanh/sigmoid), the tail of fewer than 16
     /// elements padded into one more vector (so every element goes through the same arithmetic,
-    /// whatever the chunking), and `parallelFor` over large contiguous chunks.
+    /// whatever the chunking), and `parallelFor` over large contiguous chunks. ReLU forward at
+    /// `context.simdLevel >= .avx512` runs an AVX-512 C kernel instead (`ck_activation.h`), with
+    /// non-temporal stores for out-of-place outputs of 16 MiB or more (same bits).
     case simd
 }
 

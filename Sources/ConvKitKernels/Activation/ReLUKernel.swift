@@ -1,3 +1,5 @@
+import ConvKitCKernels
+
 /// Rectified linear unit on a flat buffer of any shape.
 ///
 ///     forward:   y = x < 0 ? 0 : x          (NaN stays NaN; −0 stays −0)
@@ -17,7 +19,29 @@ public enum ReLUKernel {
         case .naive:
             for i in 0..<input.count { let v = x[i]; y[i] = v < 0 ? 0 : v }
         case .simd:
-            simdMap(ReLUForward(), input: x, output: y, count: input.count, context: context)
+            if context.simdLevel >= .avx512 {
+                avx512Forward(x, y, count: input.count, context: context)
+            } else {
+                simdMap(ReLUForward(), input: x, output: y, count: input.count, context: context)
+            }
+        }
+    }
+
+    /// Out-of-place outputs from this size on are written with non-temporal stores (past the
+    /// caches: no read-for-ownership of the output). Measured (1 thread, CPU time): streaming
+    /// loses at 4 MiB (0.10 vs 0.07 ms cached), ties at 8 MiB, wins from 16 MiB (0.42 vs 0.53 ms;
+    /// 64 MiB: 2.4 vs 3.1 ms), where input and output no longer fit in the 32 MiB L3 anyway.
+    static let streamingBytes = 16 << 20
+
+    /// The AVX-512 C kernel (`ck_activation.h`) over `parallelFor` chunks; streaming stores for
+    /// out-of-place outputs of at least ``streamingBytes``.
+    static func avx512Forward(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count: Int,
+                              context: ComputeContext) {
+        let streaming: Int32 = x != UnsafePointer(y) && count * 4 >= streamingBytes ? 1 : 0
+        let sx = SharedBuffer(readOnly: UnsafeBufferPointer(start: x, count: count))
+        let sy = SharedBuffer(UnsafeMutableBufferPointer(start: y, count: count))
+        parallelFor(count, grain: 16, context: context) { range in
+            ck_relu_forward_avx512(sx.base + range.lowerBound, sy.base + range.lowerBound, Int64(range.count), streaming)
         }
     }
 

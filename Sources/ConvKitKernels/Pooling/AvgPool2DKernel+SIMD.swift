@@ -1,5 +1,9 @@
 /// Vectorised, plane-parallel average pooling (``PoolingAlgorithm/simd``).
 ///
+/// With `context.simdLevel >= .avx512` the forward pass runs the AVX-512 C kernel instead
+/// (``PoolingCKernels``, `ck_pool.h`: same tap order and division, same bits); what follows is
+/// the portable path (and the backward pass).
+///
 /// Forward: 16 interior output columns at a time as two `SIMD8` sums (8 at a time when only
 /// 8..15 columns are interior), kept in registers over all taps in row-major order (the naive
 /// order, so the bits match), then one division; the last block overlaps the previous one;
@@ -13,6 +17,7 @@ enum AvgPool2DSIMD {
         _ g: Pool2DGeometry, countPadding: Bool, input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
         context: ComputeContext
     ) {
+        if PoolingCKernels.averageForward(g, countPadding: countPadding, input: input, output: output, context: context) { return }
         let x = SharedBuffer(readOnly: UnsafeBufferPointer(start: input, count: g.inputCount))
         let y = SharedBuffer(UnsafeMutableBufferPointer(start: output, count: g.outputCount))
         parallelFor(g.planes, elementsPerIndex: g.inputPlane + g.outputPlane, context: context) { range in

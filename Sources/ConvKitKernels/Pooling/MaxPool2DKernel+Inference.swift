@@ -10,9 +10,11 @@ extension MaxPool2DKernel {
     /// even/odd lane splits for stride 2). Max is exact and, without NaN, associative, so the order
     /// does not change the result; planes holding NaN or ±∞ use the scalar rule.
     ///
-    /// Speed: it needs no index buffer, but it is not faster than the indexed SIMD forward at
-    /// stride 2 (AlexNet pool1, 2 threads: 1.54 ms vs 1.10 ms; docs/bench-results.md), because
-    /// the vertical pass works at input resolution. Use it when memory for the indices matters.
+    /// With `context.simdLevel >= .avx512`, `.simd` runs the AVX-512 C kernel of the indexed
+    /// forward without its index work (AlexNet pool1, 1 thread, CPU time: ~0.17 ms vs ~0.23 ms
+    /// with indices). Speed of the portable path: it needs no index buffer, but it is not faster
+    /// than the indexed SIMD forward at stride 2 (AlexNet pool1, 2 threads: 1.54 ms vs 1.10 ms;
+    /// docs/bench-results.md), because the vertical pass works at input resolution.
     ///
     /// - Parameters:
     ///   - input: `[batch, channels, inputHeight, inputWidth]`.
@@ -38,6 +40,7 @@ extension MaxPool2DKernel {
 enum MaxPool2DSeparable {
     static func forward(_ g: Pool2DGeometry, input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
                         context: ComputeContext) {
+        if PoolingCKernels.maxForward(g, input: input, output: output, indices: nil, context: context) { return }
         let x = SharedBuffer(readOnly: UnsafeBufferPointer(start: input, count: g.inputCount))
         let y = SharedBuffer(UnsafeMutableBufferPointer(start: output, count: g.outputCount))
         parallelFor(g.planes, elementsPerIndex: g.inputPlane + g.outputPlane, context: context) { range in

@@ -1,5 +1,8 @@
 /// Vectorised, plane-parallel max pooling (``PoolingAlgorithm/simd``).
 ///
+/// With `context.simdLevel >= .avx2` the forward pass runs the AVX-512 or AVX2 C kernel instead
+/// (``PoolingCKernels``, `ck_pool.h`); what follows is the portable path (and the backward pass).
+///
 /// Forward, per `[n, c]` plane and output row: the columns whose window lies inside the image
 /// are done 16 at a time as two `SIMD8` halves (four independent SSE dependency chains: the
 /// compare → select chain of one half alone is latency-bound), the running maximum and the
@@ -20,6 +23,7 @@ enum MaxPool2DSIMD {
         _ g: Pool2DGeometry, input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
         indices: UnsafeMutablePointer<Int32>, context: ComputeContext
     ) {
+        if PoolingCKernels.maxForward(g, input: input, output: output, indices: indices, context: context) { return }
         let x = SharedBuffer(readOnly: UnsafeBufferPointer(start: input, count: g.inputCount))
         let y = SharedBuffer(UnsafeMutableBufferPointer(start: output, count: g.outputCount))
         let k = SharedBuffer(UnsafeMutableBufferPointer(start: indices, count: g.outputCount))

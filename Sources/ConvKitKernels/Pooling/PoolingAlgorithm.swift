@@ -4,11 +4,28 @@
 public enum PoolingAlgorithm: String, CaseIterable, Sendable, Hashable {
     /// The textbook loops on the caller's thread (the context is ignored). Slow; the reference.
     case naive
-    /// Explicit `SIMD8` vectors over the output columns whose windows lie inside the image,
-    /// 16 columns per block as two independent halves (8 when only 8..15 are interior;
-    /// contiguous loads for stride 1, two loads and a de-interleaving shuffle for stride 2,
-    /// gathered loads otherwise), scalar code for border columns, and `parallelFor` over the
-    /// `[n, c]` planes.
+    /// Vectorised kernels with `parallelFor` over the `[n, c]` planes; the vector code depends
+    /// on `context.simdLevel`:
+    ///
+    /// - `.avx512` (max pooling forward and inference, average pooling forward): the AVX-512 C
+    ///   kernels of `ConvKitCKernels` (`ck_pool.h`). 16 output columns per `zmm`, in column
+    ///   blocks walking down the plane; stride 2 de-interleaved with `vpermt2ps` from two masked
+    ///   loads (masked loads and stores for tails, so nothing outside the buffers is touched).
+    ///   Max pooling is separable: per input row the first maximum of each window's columns
+    ///   (`vmaxps` plus an equality search for its index), then per output row the first of the
+    ///   window's rows that is strictly larger; the last row of a window is reused by the next
+    ///   output row (3×3 stride 2 reads each input row once). Planes holding a NaN are redone
+    ///   with the exact rule tap by tap. The next plane is prefetched while one is computed.
+    /// - `.avx2` (max pooling forward and inference): the AVX2 C kernel, the same scheme with
+    ///   8 lanes per `ymm` (`vmaskmovps` loads/stores, `vblendvps` selects; the general column
+    ///   loop only). Average pooling at `.avx2` runs the portable code.
+    /// - `.portable`, and the backward passes: explicit `SIMD8` Swift vectors (SSE2)
+    ///   over the output columns whose windows lie inside the image, 16 columns per block as two
+    ///   independent halves (8 when only 8..15 are interior; contiguous loads for stride 1, two
+    ///   loads and a de-interleaving shuffle for stride 2, gathered loads otherwise).
+    ///
+    /// Border columns (windows reaching into the padding) use the scalar rule in both. Results
+    /// are bit-identical at every level.
     case simd
 }
 
