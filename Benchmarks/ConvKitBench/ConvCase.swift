@@ -73,7 +73,8 @@ struct ConvCase {
             callsPerSample: timing.callsPerSample, samples: timing.samples,
             verified: check?.passed, worstErrorRatio: check?.worstRatio,
             chosenByAutomatic: check == nil ? nil
-                : Conv2DAlgorithm.automatic.effective(for: g, direction: direction).rawValue == algorithm)
+                : Conv2DAlgorithm.automatic.effective(for: g, direction: direction,
+                                                     context: ComputeContext(threads: threads)).rawValue == algorithm)
     }
 }
 

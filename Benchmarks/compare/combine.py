@@ -77,6 +77,50 @@ def rate(r):
     return f"{fmt(r['median_ms'])} ({fmt(extra)}{unit})" if extra is not None else fmt(r["median_ms"])
 
 
+def summary(rows):
+    """Issue-6 figures: per direction and thread count, the geometric mean over the conv layers of
+    (fastest peer / ConvKit), the worst layer and how many layers reach 0.67; then each conv layer's
+    2-thread / 1-thread speed-up of ConvKit's fastest algorithm."""
+    conv = [r for r in rows if r["convkit"].get("op") == "conv2d" and r["ratio"] is not None]
+    if not conv:
+        return []
+    out = ["", "## Summary over the conv layers", "",
+           "| direction | threads | geomean (fastest peer / ConvKit) | worst layer | layers >= 0.67 |",
+           "|---|--:|--:|---|--:|"]
+    for direction in ("forward", "backwardData", "backwardFilter"):
+        for threads in sorted({r["threads"] for r in conv}):
+            sel = [r for r in conv if r["direction"] == direction and r["threads"] == threads]
+            if not sel:
+                continue
+            geo = math.exp(sum(math.log(r["ratio"]) for r in sel) / len(sel))
+            worst = min(sel, key=lambda r: r["ratio"])
+            peer = label(worst["fastest"]["peer"], worst["fastest"]["variant"])
+            ok = sum(1 for r in sel if r["ratio"] >= 0.67)
+            out.append(f"| {direction} | {threads} | {geo:.2f} | {worst['name']} {worst['ratio']:.2f} "
+                       f"({worst['convkit']['algorithm']} vs {peer}) | {ok}/{len(sel)} |")
+    one = {(r["name"], r["direction"]): r for r in conv if r["threads"] == 1}
+    two = [r for r in conv if r["threads"] == 2 and (r["name"], r["direction"]) in one]
+    if two:
+        out += ["", "ConvKit 2 threads / 1 thread (fastest algorithm at each count; layers above 1 GFLOP in bold):", "",
+                "| layer | GFLOP | forward | backwardData | backwardFilter |", "|---|--:|--:|--:|--:|"]
+        names = []
+        for r in two:
+            if r["name"] not in names:
+                names.append(r["name"])
+        for name in names:
+            cells, gflop = [], None
+            for direction in ("forward", "backwardData", "backwardFilter"):
+                r2 = next((r for r in two if r["name"] == name and r["direction"] == direction), None)
+                if r2 is None:
+                    cells.append("–")
+                    continue
+                gflop = r2["convkit"]["flops"] / 1e9
+                cells.append(f"{one[(name, direction)]['convkit']['median_ms'] / r2['convkit']['median_ms']:.2f}x")
+            big = gflop is not None and gflop > 1
+            out.append(f"| {'**' + name + '**' if big else name} | {gflop:.2f} | " + " | ".join(cells) + " |")
+    return out
+
+
 def markdown(ck, meta, columns, rows, note):
     m = ck["machine"]
     out = ["# ConvKit beside its peers", "",
@@ -110,6 +154,7 @@ def markdown(ck, meta, columns, rows, note):
         cells += [label(r["fastest"]["peer"], r["fastest"]["variant"]) if r["fastest"] else "–",
                   (fmt(r["ratio"]) + "x") if r["ratio"] is not None else "–"]
         out.append("| " + " | ".join(cells) + " |")
+    out += summary(rows)
     return "\n".join(out) + "\n"
 
 

@@ -87,6 +87,33 @@ public enum Conv2DAlgorithm: String, CaseIterable, Sendable, Hashable {
         }
         return resolved
     }
+
+    /// What a call with `context` runs: ``effective(for:direction:simdLevel:)`` with the context's
+    /// vector level, and, for ``automatic``, one rule on the thread count: where the heuristic gives
+    /// ``im2col`` but each image's GEMM is tiny (fewer than ``imageParallelMaxFlops`` per image
+    /// and group, e.g. LeNet-5's layers) and the call may use several threads, it runs
+    /// ``im2colImageParallel`` instead. OpenBLAS threads such GEMMs badly (synchronisation costs
+    /// more than the arithmetic), while per-image workers with single-threaded GEMMs scale: at
+    /// 2 threads, LeNet C1 forward 0.36 vs 1.25 ms, backwardData 0.32 vs 0.71, backwardFilter
+    /// 0.70 vs 1.41; LeNet C3 backwardData 0.42 vs 0.93 (docs/bench-results.md). Larger GEMMs
+    /// (strided_3x3: 115 MFLOP per image) stay with one threaded GEMM, which wins there.
+    public func effective(for g: Conv2DGeometry, direction: Conv2DDirection, context: ComputeContext) -> Conv2DAlgorithm {
+        let resolved = effective(for: g, direction: direction, simdLevel: context.simdLevel)
+        if self == .automatic && resolved == .im2col && Self.prefersImageParallel(g, threads: context.threads) {
+            return .im2colImageParallel
+        }
+        return resolved
+    }
+
+    /// Per-image GEMMs below this many flops (`2·(O/G)·OH·OW·(C/G)·KH·KW`) count as tiny for
+    /// ``effective(for:direction:context:)`` (2²³ ≈ 8.4 MFLOP: LeNet C1 0.24, C3 0.48).
+    public static let imageParallelMaxFlops = 1 << 23
+
+    static func prefersImageParallel(_ g: Conv2DGeometry, threads: Int) -> Bool {
+        guard threads > 1 && g.batch >= 2 else { return false }
+        let flops = 2.0 * Double(g.outputChannelsPerGroup) * Double(g.outputPlane) * Double(g.columnRows)
+        return flops < Double(imageParallelMaxFlops)
+    }
 }
 
 /// The three directions of a convolution, for workspace queries.
@@ -119,7 +146,14 @@ public enum Conv2DKernel {
         _ g: Conv2DGeometry, algorithm: Conv2DAlgorithm, direction: Conv2DDirection,
         capBytes: Int = Conv2DLoweringPlan.defaultWorkspaceCapBytes
     ) -> Int {
-        switch algorithm.effective(for: g, direction: direction) {
+        let resolved = algorithm.effective(for: g, direction: direction)
+        if algorithm == .automatic && resolved == .im2col
+            && Conv2DAlgorithm.prefersImageParallel(g, threads: ComputeContext.availableCores) {
+            // Room for whichever of the two the call's thread count picks.
+            return max(Conv2DLoweringPlan(g, capBytes: capBytes).workspaceCount,
+                       Conv2DImageParallel.workspaceCount(g, direction: direction, capBytes: capBytes))
+        }
+        switch resolved {
         case .naive: return 0
         case .im2col: return Conv2DLoweringPlan(g, capBytes: capBytes).workspaceCount
         case .winograd: return Conv2DWinograd.workspaceCount(g, direction: direction, capBytes: capBytes)
@@ -127,6 +161,19 @@ public enum Conv2DKernel {
         case .direct: return Conv2DDirect.workspaceCount(g, direction: direction, capBytes: capBytes)
         case .depthwise, .automatic: return 0
         }
+    }
+
+    /// The algorithm a call runs: ``Conv2DAlgorithm/effective(for:direction:context:)``, except that
+    /// ``Conv2DAlgorithm/automatic``'s image-parallel choice needs room for two workers in the
+    /// workspace given (else it stays with im2col, whose plan fits any workspace it was sized for).
+    static func resolve(_ algorithm: Conv2DAlgorithm, _ g: Conv2DGeometry, _ direction: Conv2DDirection,
+                        context: ComputeContext, workspace: Int) -> Conv2DAlgorithm {
+        let resolved = algorithm.effective(for: g, direction: direction, context: context)
+        if algorithm == .automatic && resolved == .im2colImageParallel
+            && workspace < 2 * Conv2DImageParallel.perWorker(g, direction: direction) {
+            return .im2col
+        }
+        return resolved
     }
 
     /// `true` when `workspace` floats are enough for `algorithm` on `g` (the kernels' precondition).
@@ -191,7 +238,7 @@ public enum Conv2DKernel {
         precondition(filter.count >= g.filterCount, "filter holds \(filter.count) floats, expected \(g.filterCount)")
         precondition(bias == nil || bias!.count >= g.outputChannels, "bias shorter than outputChannels")
         precondition(output.count >= g.outputCount, "output holds \(output.count) floats, expected \(g.outputCount)")
-        let resolved = algorithm.effective(for: g, direction: .forward, simdLevel: context.simdLevel)
+        let resolved = Self.resolve(algorithm, g, .forward, context: context, workspace: workspace.count)
         precondition(workspaceSuffices(g, resolved, .forward, workspace.count), "workspace of \(workspace.count) floats too small for \(algorithm)")
         BLAS.withThreads(for: resolved.blasContext(context), usesBLAS: resolved.usesBLAS) {
             switch resolved {
@@ -237,7 +284,7 @@ public enum Conv2DKernel {
         precondition(outputGradient.count >= g.outputCount, "outputGradient holds \(outputGradient.count) floats, expected \(g.outputCount)")
         precondition(filter.count >= g.filterCount, "filter holds \(filter.count) floats, expected \(g.filterCount)")
         precondition(inputGradient.count >= g.inputCount, "inputGradient holds \(inputGradient.count) floats, expected \(g.inputCount)")
-        let resolved = algorithm.effective(for: g, direction: .backwardData, simdLevel: context.simdLevel)
+        let resolved = Self.resolve(algorithm, g, .backwardData, context: context, workspace: workspace.count)
         precondition(workspaceSuffices(g, resolved, .backwardData, workspace.count), "workspace of \(workspace.count) floats too small for \(algorithm)")
         BLAS.withThreads(for: resolved.blasContext(context), usesBLAS: resolved.usesBLAS) {
             switch resolved {
@@ -285,7 +332,7 @@ public enum Conv2DKernel {
         precondition(outputGradient.count >= g.outputCount, "outputGradient holds \(outputGradient.count) floats, expected \(g.outputCount)")
         precondition(filterGradient.count >= g.filterCount, "filterGradient holds \(filterGradient.count) floats, expected \(g.filterCount)")
         precondition(biasGradient == nil || biasGradient!.count >= g.outputChannels, "biasGradient shorter than outputChannels")
-        let resolved = algorithm.effective(for: g, direction: .backwardFilter, simdLevel: context.simdLevel)
+        let resolved = Self.resolve(algorithm, g, .backwardFilter, context: context, workspace: workspace.count)
         precondition(workspaceSuffices(g, resolved, .backwardFilter, workspace.count), "workspace of \(workspace.count) floats too small for \(algorithm)")
         BLAS.withThreads(for: resolved.blasContext(context), usesBLAS: resolved.usesBLAS) {
             switch resolved {

@@ -1,0 +1,72 @@
+import Testing
+import ConvKitKernels
+
+/// The thread-count rule of `Conv2DAlgorithm.automatic` (docs/Architecture.md, algorithm map).
+struct Conv2DAutomaticThreadRuleTests {
+    static let lenetC3 = try! Conv2DGeometry(batch: 64, inputChannels: 6, inputSize: 14, outputChannels: 16, kernelSize: 5)
+    static let strided = try! Conv2DGeometry(batch: 8, inputChannels: 128, inputSize: 28, outputChannels: 256,
+                                             kernelSize: 3, stride: 2, padding: 1)
+
+    /// LeNet C3's backwardData (no direct kernel) has 0.48 MFLOP per image: one threaded GEMM at
+    /// 1 thread, per-image workers at 2.
+    @Test func tinyPerImageGEMMsGoImageParallelWithThreads() {
+        let g = Self.lenetC3
+        #expect(Conv2DAlgorithm.automatic.effective(for: g, direction: .backwardData, context: .serial) == .im2col)
+        #expect(Conv2DAlgorithm.automatic.effective(for: g, direction: .backwardData,
+                                                    context: ComputeContext(threads: 2)) == .im2colImageParallel)
+        // Explicit algorithms are never rewritten.
+        #expect(Conv2DAlgorithm.im2col.effective(for: g, direction: .backwardData,
+                                                 context: ComputeContext(threads: 2)) == .im2col)
+    }
+
+    /// strided_3x3 (115 MFLOP per image) keeps one threaded GEMM at any thread count.
+    @Test func largePerImageGEMMsStayWithOneThreadedGEMM() {
+        for threads in [1, 2, 4] {
+            for direction in Conv2DDirection.allCases {
+                #expect(Conv2DAlgorithm.automatic.effective(for: Self.strided, direction: direction,
+                                                            context: ComputeContext(threads: threads)) == .im2col)
+            }
+        }
+    }
+
+    /// The workspace `automatic` asks for runs either choice, and the image-parallel choice gives
+    /// the im2col result (up to the GEMM tolerance) at 2 threads.
+    @Test func workspaceFitsBothChoices() {
+        let g = Self.lenetC3
+        let count = Conv2DKernel.workspaceCount(g, algorithm: .automatic, direction: .backwardData)
+        #expect(count >= Conv2DKernel.workspaceCount(g, algorithm: .im2col, direction: .backwardData))
+        #expect(count >= Conv2DKernel.workspaceCount(g, algorithm: .im2colImageParallel, direction: .backwardData))
+        var rng = SplitMix(seed: 7)
+        let dy = (0..<g.outputCount).map { _ in rng.nextFloat() }
+        let w = (0..<g.filterCount).map { _ in rng.nextFloat() }
+        func run(_ algorithm: Conv2DAlgorithm, _ context: ComputeContext) -> [Float] {
+            var dx = [Float](repeating: .nan, count: g.inputCount)
+            var ws = [Float](repeating: .nan, count: Conv2DKernel.workspaceCount(g, algorithm: algorithm, direction: .backwardData))
+            dy.withUnsafeBufferPointer { dyp in w.withUnsafeBufferPointer { wp in dx.withUnsafeMutableBufferPointer { dxp in
+                ws.withUnsafeMutableBufferPointer { wsp in
+                    Conv2DKernel.backwardData(g, algorithm: algorithm, outputGradient: dyp, filter: wp, inputGradient: dxp,
+                                              workspace: wsp, context: context)
+                } } } }
+            return dx
+        }
+        let reference = run(.im2col, .serial)
+        let automatic = run(.automatic, ComputeContext(threads: 2))
+        let worst = zip(reference, automatic).map { abs($0 - $1) }.max() ?? .nan
+        // Each element sums O·KH·KW = 400 products of values in [-1, 1): rounding stays far below 1e-4.
+        #expect(worst < 1e-4, "worst difference \(worst)")
+    }
+}
+
+/// SplitMix64, local to this file (values in [-1, 1)).
+private struct SplitMix {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+    mutating func nextFloat() -> Float { Float(next() >> 40) / Float(1 << 24) * 2 - 1 }
+}
