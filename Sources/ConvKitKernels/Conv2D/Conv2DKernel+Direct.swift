@@ -13,7 +13,14 @@ import ConvKitCKernels
 ///     backwardFilter:  dw[o,c,u,v] (+)= Σ_n Σ_i Σ_j dy[n,o,i,j] · x[n,c,i·S − P + u·D, j·S − P + v·D]
 ///                      db[o]       (+)= Σ_n Σ_i Σ_j dy[n,o,i,j]     (summed by the same C kernel)
 ///
-/// backwardData has no direct kernel (im2col already beats the peers there): it runs ``Conv2DIm2col``.
+/// backwardData of a stride-1, undilated layer is itself a forward convolution (the transposed
+/// convolution), run by the same forward kernel:
+///
+///     dx[n,c,y,x] = Σ_o Σ_u Σ_v dy[n,o,y − (KH−1−P) + u, x − (KW−1−P) + v] · w'[c,o,u,v],
+///     w'[c,o,u,v] = w[o,c,KH−1−u,KW−1−v]      (padding KH−1−P, KW−1−P; needs P <= K−1)
+///
+/// with the flipped, transposed filter `w'` written at the start of the workspace. Other layers
+/// run ``Conv2DIm2col`` for backwardData.
 ///
 /// Threading: `context.threads` workers over contiguous ranges of images, each calling the
 /// single-threaded C kernel on its own slice of the workspace. Forward results do not depend on
@@ -63,9 +70,30 @@ enum Conv2DDirect {
         switch direction {
         case .forward: return (Int(ck_conv_direct_forward_workspace(&s)) + 15) / 16 * 16
         case .backwardFilter: return (Int(ck_conv_direct_backward_filter_workspace(&s)) + partialCount(g) + 15) / 16 * 16
-        case .backwardData: return 0
+        case .backwardData: return transposed(g).map { perWorker($0, direction: .forward) } ?? 0
         }
     }
+
+    /// The forward convolution that computes `g`'s input gradient (see the type's documentation),
+    /// or `nil` when `g` is strided, dilated, grouped or pads by more than `kernel − 1`.
+    static func transposed(_ g: Conv2DGeometry) -> Conv2DGeometry? {
+        guard g.groups == 1, g.strideHeight == 1, g.strideWidth == 1, g.dilationHeight == 1, g.dilationWidth == 1,
+              g.paddingHeight <= g.kernelHeight - 1, g.paddingWidth <= g.kernelWidth - 1 else { return nil }
+        return try? Conv2DGeometry(
+            batch: g.batch, inputChannels: g.outputChannels, inputHeight: g.outputHeight, inputWidth: g.outputWidth,
+            outputChannels: g.inputChannels, kernelHeight: g.kernelHeight, kernelWidth: g.kernelWidth,
+            paddingHeight: g.kernelHeight - 1 - g.paddingHeight, paddingWidth: g.kernelWidth - 1 - g.paddingWidth)
+    }
+
+    /// `true` when backwardData runs the direct kernel (on the transposed convolution).
+    static func supportsBackwardData(_ g: Conv2DGeometry) -> Bool {
+        guard supports(g), let t = transposed(g) else { return false }
+        return t.inputHeight == g.outputHeight && t.outputHeight == g.inputHeight && t.outputWidth == g.inputWidth
+            && supports(t)
+    }
+
+    /// Floats of the flipped filter at the start of a backwardData workspace.
+    static func flippedCount(_ g: Conv2DGeometry) -> Int { (g.filterCount + 15) / 16 * 16 }
 
     /// A worker's partial gradients: `[O, C, KH, KW]` then `[O]`.
     static func partialCount(_ g: Conv2DGeometry) -> Int { (g.filterCount + g.outputChannels + 15) / 16 * 16 }
@@ -75,14 +103,43 @@ enum Conv2DDirect {
     /// the portable fallback fits in it.
     static func workspaceCount(_ g: Conv2DGeometry, direction: Conv2DDirection, capBytes: Int) -> Int {
         let per = perWorker(g, direction: direction)
-        let fit = max(1, capBytes / MemoryLayout<Float>.stride / max(1, per))
-        let direct = per * min(g.batch, ComputeContext.availableCores, fit)
+        let fixed = direction == .backwardData ? flippedCount(g) : 0
+        let fit = max(1, (capBytes / MemoryLayout<Float>.stride - fixed) / max(1, per))
+        let direct = fixed + per * min(g.batch, ComputeContext.availableCores, fit)
         let im2colRow = g.isPointwise ? 0 : g.columnRows * g.outputWidth
         return max(direct, im2colRow)
     }
 
     static func workers(_ g: Conv2DGeometry, direction: Conv2DDirection, workspace: Int, context: ComputeContext) -> Int {
         max(1, min(context.threads, g.batch, workspace / perWorker(g, direction: direction)))
+    }
+
+    /// `true` when `workspace` floats run `direction` (at least one worker).
+    static func workspaceSuffices(_ g: Conv2DGeometry, direction: Conv2DDirection, workspace: Int) -> Bool {
+        direction == .backwardData
+            ? workspace >= flippedCount(g) + perWorker(g, direction: .backwardData)
+            : workspace >= perWorker(g, direction: direction)
+    }
+
+    /// Input gradient through the transposed convolution (requires ``supportsBackwardData(_:)``);
+    /// **overwrites** `inputGradient`.
+    static func backwardData(
+        _ g: Conv2DGeometry, outputGradient: UnsafePointer<Float>, filter: UnsafePointer<Float>,
+        inputGradient: UnsafeMutablePointer<Float>, workspace: UnsafeMutableBufferPointer<Float>, context: ComputeContext
+    ) {
+        guard let t = transposed(g), let base = workspace.baseAddress else { preconditionFailure("direct backwardData on \(g)") }
+        // w'[c,o,u,v] = w[o,c,KH−1−u,KW−1−v]   (w: [O, C, KH, KW], w': [C, O, KH, KW])
+        let O = g.outputChannels, C = g.inputChannels, KH = g.kernelHeight, KW = g.kernelWidth, KK = KH * KW
+        for c in 0..<C {
+            for o in 0..<O {
+                let from = filter + (o * C + c) * KK, to = base + (c * O + o) * KK
+                for k in 0..<KK { to[k] = from[KK - 1 - k] }
+            }
+        }
+        let fixed = flippedCount(g)
+        let rest = UnsafeMutableBufferPointer(start: base + fixed, count: workspace.count - fixed)
+        forward(t, input: outputGradient, filter: base, bias: nil, activation: .identity, output: inputGradient,
+                workspace: rest, context: context)
     }
 
     static func forward(

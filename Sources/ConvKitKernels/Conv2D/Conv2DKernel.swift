@@ -18,7 +18,8 @@ public enum Conv2DAlgorithm: String, CaseIterable, Sendable, Hashable {
     /// input channel (`inputChannels / groups == 1`); other shapes run ``im2col`` instead.
     case depthwise
     /// Direct AVX-512 loops for small-channel layers (``Conv2DDirect``: no im2col, no GEMM) for
-    /// forward and backwardFilter; backwardData runs ``im2col``. Applies to ungrouped layers on CPUs
+    /// forward and backwardFilter, and backwardData of stride-1 undilated layers (as the transposed
+    /// convolution; other layers' backwardData runs ``im2col``). Applies to ungrouped layers on CPUs
     /// with AVX-512; elsewhere, and when `context.simdLevel` is below AVX-512, it runs ``im2col``.
     case direct
     /// Picks per shape (see ``effective(for:)``): the rule documented in docs/Architecture.md.
@@ -74,15 +75,16 @@ public enum Conv2DAlgorithm: String, CaseIterable, Sendable, Hashable {
     }
 
     /// What actually runs for `g` in `direction` with vector instructions up to `simdLevel`:
-    /// ``effective(for:)``, except that ``direct`` runs ``im2col`` for `backwardData` (it has no
-    /// kernel for that direction) and below ``SIMDLevel/avx512`` (its kernels are AVX-512 C code;
+    /// ``effective(for:)``, except that ``direct`` runs ``im2col`` for `backwardData` of strided,
+    /// dilated or over-padded layers (no transposed form) and below ``SIMDLevel/avx512`` (its kernels are AVX-512 C code;
     /// im2col is its portable path). ``Conv2DKernel`` resolves every call with the context's level;
     /// workspace sizes and GEMM lists use the detected level, and the workspace of ``direct`` also
     /// fits an im2col run (one output row per chunk), so a lowered level always finds enough room.
     public func effective(for g: Conv2DGeometry, direction: Conv2DDirection,
                           simdLevel: SIMDLevel = .detected) -> Conv2DAlgorithm {
         let resolved = effective(for: g)
-        if resolved == .direct && (direction == .backwardData || simdLevel < Conv2DDirect.requiredLevel) {
+        if resolved == .direct && (simdLevel < Conv2DDirect.requiredLevel
+                                   || (direction == .backwardData && !Conv2DDirect.supportsBackwardData(g))) {
             return .im2col
         }
         return resolved
@@ -186,7 +188,7 @@ public enum Conv2DKernel {
             guard let plan = Conv2DWinograd.plan(g, direction: direction, workspaceFloats: workspace) else { return false }
             return plan.workspaceCount <= workspace
         case .im2colImageParallel: return workspace >= Conv2DImageParallel.perWorker(g, direction: direction)
-        case .direct: return workspace >= Conv2DDirect.perWorker(g, direction: direction)
+        case .direct: return Conv2DDirect.workspaceSuffices(g, direction: direction, workspace: workspace)
         case .depthwise, .automatic: return true
         }
     }
@@ -298,9 +300,9 @@ public enum Conv2DKernel {
                 guard let dy = outputGradient.baseAddress, let w = filter.baseAddress, let dx = inputGradient.baseAddress else { return }
                 Conv2DImageParallel.backwardData(g, outputGradient: dy, filter: w, inputGradient: dx, workspace: workspace,
                                                  context: context)
-            case .direct:  // not reached: `effective(for:direction:)` resolves .direct to .im2col here
-                Conv2DIm2col.backwardData(g, outputGradient: outputGradient, filter: filter,
-                                          inputGradient: inputGradient, workspace: workspace, context: context)
+            case .direct:
+                guard let dy = outputGradient.baseAddress, let w = filter.baseAddress, let dx = inputGradient.baseAddress else { return }
+                Conv2DDirect.backwardData(g, outputGradient: dy, filter: w, inputGradient: dx, workspace: workspace, context: context)
             case .depthwise, .automatic:
                 guard let dy = outputGradient.baseAddress, let w = filter.baseAddress, let dx = inputGradient.baseAddress else { return }
                 Conv2DDepthwise.backwardData(g, outputGradient: dy, filter: w, inputGradient: dx, context: context)
