@@ -110,9 +110,23 @@ enum Conv2DDirect {
         return max(direct, im2colRow)
     }
 
-    static func workers(_ g: Conv2DGeometry, direction: Conv2DDirection, workspace: Int, context: ComputeContext) -> Int {
-        max(1, min(context.threads, g.batch, workspace / perWorker(g, direction: direction)))
+    /// Workers for a call: at most `context.threads`, one per image, as many as fit in the workspace,
+    /// and one per `context.minimumElementsPerThread ×` ``flopsPerElement`` flops of arithmetic
+    /// (12.6 MFLOP with the default context: waking a second thread costs more than it saves on
+    /// LeNet C1's 15 MFLOP, 0.107 ms at 2 workers vs 0.095 at 1; LeNet C3's 31 MFLOP, 0.113 ms at
+    /// 2 workers vs 0.132 at 1, gets two). A context with `minimumElementsPerThread: 1` splits
+    /// any call, as the tests do. `workScale` weighs each flop (backwardData's transposed
+    /// convolution passes 4: it runs at a third to a half of the forward rate on LeNet, so LeNet C1's
+    /// 15 MFLOP take 0.32 ms on one worker and 0.23 on two).
+    static func workers(_ g: Conv2DGeometry, direction: Conv2DDirection, workspace: Int, context: ComputeContext,
+                        workScale: Double = 1) -> Int {
+        let byWork = max(1, Int(workScale * g.flops / (Double(context.minimumElementsPerThread) * flopsPerElement)))
+        return max(1, min(context.threads, g.batch, byWork, workspace / perWorker(g, direction: direction)))
     }
+
+    /// Flops of a direct convolution that weigh as much as one element of an element-wise loop
+    /// in ``ComputeContext/minimumElementsPerThread`` (a worker's minimum share of the work).
+    static let flopsPerElement = 384.0
 
     /// `true` when `workspace` floats run `direction` (at least one worker).
     static func workspaceSuffices(_ g: Conv2DGeometry, direction: Conv2DDirection, workspace: Int) -> Bool {
@@ -139,15 +153,15 @@ enum Conv2DDirect {
         let fixed = flippedCount(g)
         let rest = UnsafeMutableBufferPointer(start: base + fixed, count: workspace.count - fixed)
         forward(t, input: outputGradient, filter: base, bias: nil, activation: .identity, output: inputGradient,
-                workspace: rest, context: context)
+                workspace: rest, context: context, workScale: 4)
     }
 
     static func forward(
         _ g: Conv2DGeometry, input: UnsafePointer<Float>, filter: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
         activation: FusedActivation, output: UnsafeMutablePointer<Float>,
-        workspace: UnsafeMutableBufferPointer<Float>, context: ComputeContext
+        workspace: UnsafeMutableBufferPointer<Float>, context: ComputeContext, workScale: Double = 1
     ) {
-        let workers = workers(g, direction: .forward, workspace: workspace.count, context: context)
+        let workers = workers(g, direction: .forward, workspace: workspace.count, context: context, workScale: workScale)
         let per = perWorker(g, direction: .forward)
         let x = SharedBuffer(readOnly: UnsafeBufferPointer(start: input, count: g.inputCount))
         let w = SharedBuffer(readOnly: UnsafeBufferPointer(start: filter, count: g.filterCount))
