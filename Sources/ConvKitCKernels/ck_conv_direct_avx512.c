@@ -11,8 +11,10 @@
 // x'[c][q + tap(t)] over the images' flat outputs (dy' = dy re-laid at pitch ws, zeros at
 // j >= OW), added to per-worker vector sums [O][C][KH·KW][16] once per chunk and reduced
 // horizontally at the end. backwardFilter over channels: see ck_filter_channels.
-#include <immintrin.h>
 #include "ck_conv_direct_layout.h"
+
+#if defined(__x86_64__)
+#include <immintrin.h>
 
 #define CK_AVX512 __attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,fma,avx2")))
 #define CK_INLINE static inline __attribute__((always_inline))
@@ -598,3 +600,19 @@ CK_AVX512 void ck_conv_direct_backward_filter_avx512(const ck_conv_shape *s, con
     else
         ck_filter_positions(s, &l, taps, x, dy, images, dw, db, workspace);
 }
+
+#else
+// Not x86-64: never called (ck_cpu_level() is 0, so Conv2DDirect resolves to im2col).
+void ck_conv_direct_forward_avx512(const ck_conv_shape *s, const float *x, const float *w,
+                                   const float *bias, int relu, float *y, int64_t images,
+                                   float *workspace) {
+    (void)s; (void)x; (void)w; (void)bias; (void)relu; (void)y; (void)images; (void)workspace;
+    __builtin_trap();
+}
+
+void ck_conv_direct_backward_filter_avx512(const ck_conv_shape *s, const float *x, const float *dy,
+                                           int64_t images, float *dw, float *db, float *workspace) {
+    (void)s; (void)x; (void)dy; (void)images; (void)dw; (void)db; (void)workspace;
+    __builtin_trap();
+}
+#endif
