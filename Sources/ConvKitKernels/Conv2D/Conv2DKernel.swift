@@ -97,7 +97,7 @@ public enum Conv2DAlgorithm: String, CaseIterable, Sendable, Hashable {
     /// ``im2colImageParallel`` instead. OpenBLAS threads such GEMMs badly (synchronisation costs
     /// more than the arithmetic), while per-image workers with single-threaded GEMMs scale: at
     /// 2 threads, LeNet C1 forward 0.36 vs 1.25 ms, backwardData 0.32 vs 0.71, backwardFilter
-    /// 0.70 vs 1.41; LeNet C3 backwardData 0.42 vs 0.93 (docs/bench-results.md). Larger GEMMs
+    /// 0.70 vs 1.41; LeNet C3 backwardData 0.42 vs 0.93 (`make bench`, Haswell core, 2026-11-30). Larger GEMMs
     /// (strided_3x3: 115 MFLOP per image) stay with one threaded GEMM, which wins there.
     public func effective(for g: Conv2DGeometry, direction: Conv2DDirection, context: ComputeContext) -> Conv2DAlgorithm {
         let resolved = effective(for: g, direction: direction, simdLevel: context.simdLevel)
