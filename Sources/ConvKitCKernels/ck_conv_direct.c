@@ -7,9 +7,9 @@ size_t ck_conv_direct_forward_workspace(const ck_conv_shape *s) {
     ck_direct_layout l = ck_direct_layout_of(s);
     size_t prepared = l.copy ? ck_round16(s->channels * l.plane) : 0;
     if (ck_direct_forward_by_channels(s, &l)) {
-        // packed weights [O/16][C][taps][16] | prepared image | tile [OH·OW rounded to 16][16]
+        // packed weights [O/16][C][taps][16] | prepared image | tiles [2][OH·OW rounded to 16][16]
         int64_t oblocks = (s->out_channels + 15) / 16, pixels = s->out_height * s->out_width;
-        return (size_t)(oblocks * 16 * s->channels * l.taps) + prepared + (size_t)((pixels + 15) / 16 * 16 * 16);
+        return (size_t)(oblocks * 16 * s->channels * l.taps) + prepared + (size_t)(2 * ((pixels + 15) / 16 * 16 * 16));
     }
     // packed weights [blocks][C][taps][block] | prepared image | tile [8][qpad]
     size_t packed = ck_round16(s->out_channels * s->channels * l.taps);

@@ -26,7 +26,8 @@
 //   for up to 6 channels × 4 taps (or 5 × 5, 4 × 6), reduced once per worker;
 // - over 16 output channels per zmm (LeNet C3, O = 16): forward broadcasts each input pixel
 //   against the packed weight vector of a tap, for up to 12 pixels × 2 rows (unstrided rows share
-//   each broadcast), and transposes the [pixel][16] results in 16×16 register blocks into NCHW;
+//   each broadcast; strided or dilated rows take 14 pixels of one row × 32 channels instead, so
+//   each broadcast still feeds two FMAs), and transposes the [pixel][16] results in 16×16 register blocks into NCHW;
 //   backwardFilter (stride 1 along the width) transposes the gradient to [pixel][16] and adds
 //   gradient vector × broadcast input for up to 25 taps at once.
 //

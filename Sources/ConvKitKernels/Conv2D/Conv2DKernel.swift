@@ -52,21 +52,22 @@ public enum Conv2DAlgorithm: String, CaseIterable, Sendable, Hashable {
     /// 2. 3×3 stride-1 layers that Winograd supports, with at least 16 input and output channels and
     ///    an output of at least 8×8 → ``winograd`` (2.25× fewer multiplies, AVX-512 transforms in
     ///    cache-sized blocks: 1.6–2.5× im2col and 1.1–1.5× direct on resnet/vgg/alexnet 3×3, 1 thread);
-    /// 3. layers that ``direct`` supports (groups 1, AVX-512 CPU), not pointwise, with at least 2
-    ///    images and a reduction `C·KH·KW <= 800`, or `<= 2400` at stride 1 → ``direct`` (measured
-    ///    1.2–5× faster than im2col on LeNet C1/C3, AlexNet C1 and C2, docs/Architecture.md; strided
-    ///    layers with long reductions lose; batch 1 keeps the GEMM algorithms, whose GEMMs thread,
-    ///    while direct splits images over threads);
-    /// 4. everything else (including pointwise, which is a single GEMM on the input) → ``im2col``.
+    /// 3. layers that ``direct`` supports (groups 1, AVX-512 CPU), with a kernel larger than 1×1,
+    ///    at least 2 images and a reduction `C·KH·KW <= 2400` → ``direct`` (measured 1.1–5× faster
+    ///    than im2col on LeNet C1/C3, AlexNet C1 and C2 and strided_3x3 forward, docs/Architecture.md;
+    ///    batch 1 keeps the GEMM algorithms, whose GEMMs thread, while direct splits images over
+    ///    threads). ``effective(for:direction:simdLevel:)`` sends backwardFilter of strided layers
+    ///    with reductions above 800 (where direct's filter kernel loses) and backwardData of
+    ///    strided layers (no transposed form) to ``im2col``;
+    /// 4. everything else (including 1×1 kernels, whose lowering is at most a strided copy and which
+    ///    are a single GEMM on the input at stride 1) → ``im2col``.
     public func effective(for g: Conv2DGeometry) -> Conv2DAlgorithm {
         switch self {
         case .automatic:
             if g.groups > 1 && Conv2DDepthwise.supports(g) { return .depthwise }
             if Conv2DWinograd.supports(g) && g.inputChannels >= 16 && g.outputChannels >= 16
                 && g.outputHeight >= 8 && g.outputWidth >= 8 { return .winograd }
-            let unitStride = g.strideHeight == 1 && g.strideWidth == 1
-            let reductionLimit = unitStride ? Conv2DDirect.automaticMaxReductionUnitStride : Conv2DDirect.automaticMaxReduction
-            if Conv2DDirect.supports(g) && !g.isPointwise && g.columnRows <= reductionLimit
+            if Conv2DDirect.supports(g) && g.kernelPlane > 1 && g.columnRows <= Conv2DDirect.automaticMaxReduction
                 && g.batch >= 2 { return .direct }
             return .im2col
         default:
@@ -76,8 +77,9 @@ public enum Conv2DAlgorithm: String, CaseIterable, Sendable, Hashable {
 
     /// What actually runs for `g` in `direction` with vector instructions up to `simdLevel`:
     /// ``effective(for:)``, except that ``direct`` runs ``im2col`` for `backwardData` of strided,
-    /// dilated or over-padded layers (no transposed form) and below ``SIMDLevel/avx512`` (its kernels are AVX-512 C code;
-    /// im2col is its portable path). ``Conv2DKernel`` resolves every call with the context's level;
+    /// dilated or over-padded layers (no transposed form), below ``SIMDLevel/avx512`` (its kernels are AVX-512 C code;
+    /// im2col is its portable path), and, when ``automatic`` picked it, for `backwardFilter` of
+    /// strided layers with `C·KH·KW` above ``Conv2DDirect/automaticMaxReductionStridedFilter``. ``Conv2DKernel`` resolves every call with the context's level;
     /// workspace sizes and GEMM lists use the detected level, and the workspace of ``direct`` also
     /// fits an im2col run (one output row per chunk), so a lowered level always finds enough room.
     public func effective(for g: Conv2DGeometry, direction: Conv2DDirection,
@@ -85,6 +87,10 @@ public enum Conv2DAlgorithm: String, CaseIterable, Sendable, Hashable {
         let resolved = effective(for: g)
         if resolved == .direct && (simdLevel < Conv2DDirect.requiredLevel
                                    || (direction == .backwardData && !Conv2DDirect.supportsBackwardData(g))) {
+            return .im2col
+        }
+        if self == .automatic && resolved == .direct && direction == .backwardFilter
+            && (g.strideHeight > 1 || g.strideWidth > 1) && g.columnRows > Conv2DDirect.automaticMaxReductionStridedFilter {
             return .im2col
         }
         return resolved
