@@ -88,13 +88,13 @@ static inline int ck_direct_forward_by_channels(const ck_conv_shape *s, const ck
 /// Largest kernel width / rows per chunk of the channel-vectorised backwardFilter kernel.
 #define CK_DIRECT_BWD_KW 7
 #define CK_DIRECT_BWD_ROWS 8
+/// Largest KH·KW for which the channel-vectorised backwardFilter kernel takes two channel blocks at once.
+#define CK_DIRECT_BWD_PAIR_TAPS 12
 
-/// 1 when backwardFilter vectorises over output channels: stride 1 and no dilation along the
-/// width (the taps of a kernel row are then adjacent), KW <= 7, and fewer wasted lanes than the
-/// flat-position kernel (as for the forward choice).
+/// 1 when backwardFilter vectorises over output channels: KW <= 7 and fewer wasted lanes than
+/// the flat-position kernel (as for the forward choice).
 static inline int ck_direct_filter_by_channels(const ck_conv_shape *s, const ck_direct_layout *l) {
-    return s->stride_width == 1 && s->dilation_width == 1 && s->kernel_width <= CK_DIRECT_BWD_KW
-        && ck_direct_forward_by_channels(s, l);
+    return s->kernel_width <= CK_DIRECT_BWD_KW && ck_direct_forward_by_channels(s, l);
 }
 
 /// Images whose prepared planes backwardFilter keeps at once, given the floats per image: up to

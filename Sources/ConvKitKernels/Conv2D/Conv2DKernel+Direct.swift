@@ -37,13 +37,9 @@ enum Conv2DDirect {
 
     /// ``Conv2DAlgorithm/automatic`` picks direct up to this reduction length `C·KH·KW`: AlexNet C2
     /// (2400, 5×5, pad 2) runs at 240 GFLOP/s forward against im2col's 200, strided_3x3 (1152,
-    /// stride 2) at 218–225 against 197 (1 thread, Zen 5, OpenBLAS Cooperlake; docs/Architecture.md).
+    /// stride 2) forward at 218–225 against 197 and backwardFilter at 188–198 against 183–189
+    /// (1 thread, Zen 5, OpenBLAS Cooperlake for im2col; docs/Architecture.md).
     static let automaticMaxReduction = 2400
-
-    /// backwardFilter of strided layers keeps direct only up to this reduction: its filter kernel
-    /// vectorises over output positions there, and strided_3x3 (1152) runs at 96 GFLOP/s against
-    /// im2col's 184–196 (LeNet-sized strided layers, up to C = 32 with 5×5, still win).
-    static let automaticMaxReductionStridedFilter = 800
 
     /// Largest per-worker workspace (floats) the algorithm accepts: the default cap of a call (32 MiB).
     static let perWorkerCapFloats = Conv2DLoweringPlan.defaultWorkspaceCapBytes / MemoryLayout<Float>.stride

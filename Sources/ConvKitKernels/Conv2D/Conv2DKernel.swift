@@ -54,11 +54,10 @@ public enum Conv2DAlgorithm: String, CaseIterable, Sendable, Hashable {
     ///    cache-sized blocks: 1.6–2.5× im2col and 1.1–1.5× direct on resnet/vgg/alexnet 3×3, 1 thread);
     /// 3. layers that ``direct`` supports (groups 1, AVX-512 CPU), with a kernel larger than 1×1,
     ///    at least 2 images and a reduction `C·KH·KW <= 2400` → ``direct`` (measured 1.1–5× faster
-    ///    than im2col on LeNet C1/C3, AlexNet C1 and C2 and strided_3x3 forward, docs/Architecture.md;
+    ///    than im2col on LeNet C1/C3, AlexNet C1 and C2, and on par or faster on strided_3x3, docs/Architecture.md;
     ///    batch 1 keeps the GEMM algorithms, whose GEMMs thread, while direct splits images over
-    ///    threads). ``effective(for:direction:simdLevel:)`` sends backwardFilter of strided layers
-    ///    with reductions above 800 (where direct's filter kernel loses) and backwardData of
-    ///    strided layers (no transposed form) to ``im2col``;
+    ///    threads). ``effective(for:direction:simdLevel:)`` sends backwardData of strided layers
+    ///    (no transposed form) to ``im2col``;
     /// 4. everything else (including 1×1 kernels, whose lowering is at most a strided copy and which
     ///    are a single GEMM on the input at stride 1) → ``im2col``.
     public func effective(for g: Conv2DGeometry) -> Conv2DAlgorithm {
@@ -78,8 +77,7 @@ public enum Conv2DAlgorithm: String, CaseIterable, Sendable, Hashable {
     /// What actually runs for `g` in `direction` with vector instructions up to `simdLevel`:
     /// ``effective(for:)``, except that ``direct`` runs ``im2col`` for `backwardData` of strided,
     /// dilated or over-padded layers (no transposed form), below ``SIMDLevel/avx512`` (its kernels are AVX-512 C code;
-    /// im2col is its portable path), and, when ``automatic`` picked it, for `backwardFilter` of
-    /// strided layers with `C·KH·KW` above ``Conv2DDirect/automaticMaxReductionStridedFilter``. ``Conv2DKernel`` resolves every call with the context's level;
+    /// im2col is its portable path). ``Conv2DKernel`` resolves every call with the context's level;
     /// workspace sizes and GEMM lists use the detected level, and the workspace of ``direct`` also
     /// fits an im2col run (one output row per chunk), so a lowered level always finds enough room.
     public func effective(for g: Conv2DGeometry, direction: Conv2DDirection,
@@ -87,10 +85,6 @@ public enum Conv2DAlgorithm: String, CaseIterable, Sendable, Hashable {
         let resolved = effective(for: g)
         if resolved == .direct && (simdLevel < Conv2DDirect.requiredLevel
                                    || (direction == .backwardData && !Conv2DDirect.supportsBackwardData(g))) {
-            return .im2col
-        }
-        if self == .automatic && resolved == .direct && direction == .backwardFilter
-            && (g.strideHeight > 1 || g.strideWidth > 1) && g.columnRows > Conv2DDirect.automaticMaxReductionStridedFilter {
             return .im2col
         }
         return resolved
