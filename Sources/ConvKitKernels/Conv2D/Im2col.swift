@@ -128,6 +128,11 @@ enum Im2col {
     /// was read from; with `zeroFirst`, the image planes are **overwritten** (zeroed, then summed
     /// into), otherwise the sums are **accumulated** into them (`+=`).
     /// Parallel over (channel, image) planes, each owned by one work item: no races.
+    ///
+    /// Strided layers go through ``unpackPlanePhased``, which needs a scratch of
+    /// ``phaseScratchCount(_:outputRows:)`` floats per worker; it is allocated here, once per worker
+    /// and call (at most `context.threads` of them, 3.6 KB for strided_3x3 and 208 KB for AlexNet
+    /// conv1: not part of the workspace).
     static func unpack(
         _ g: Conv2DGeometry, columns: UnsafePointer<Float>, outputRows: Range<Int>,
         images: UnsafeMutablePointer<Float>, imageStride: Int, imageCount: Int, zeroFirst: Bool,
@@ -137,14 +142,107 @@ enum Im2col {
         let block = outputRows.count * g.outputWidth
         let src = SharedBuffer(readOnly: UnsafeBufferPointer(start: columns, count: g.columnRows * imageCount * block))
         let dst = SharedBuffer(UnsafeMutableBufferPointer(start: images, count: (imageCount - 1) * imageStride + Cg * g.inputPlane))
+        let phased = g.strideHeight > 1 || g.strideWidth > 1
         parallelFor(Cg * imageCount, elementsPerIndex: g.kernelPlane * block, context: context) { range in
+            let scratchCount = phased ? phaseScratchCount(g, outputRows: outputRows) : 0
+            let scratch = UnsafeMutablePointer<Float>.allocate(capacity: max(1, scratchCount))
+            defer { scratch.deallocate() }
             for index in range {
                 let c = index / imageCount, t = index % imageCount
-                unpackPlane(g, columns: src.base + t * block, ld: imageCount * block, channel: c,
-                            outputRows: outputRows, plane: dst.base + t * imageStride + c * g.inputPlane,
-                            zeroFirst: zeroFirst)
+                let plane = dst.base + t * imageStride + c * g.inputPlane
+                if phased {
+                    unpackPlanePhased(g, columns: src.base + t * block, ld: imageCount * block, channel: c,
+                                      outputRows: outputRows, plane: plane, zeroFirst: zeroFirst, scratch: scratch)
+                } else {
+                    unpackPlane(g, columns: src.base + t * block, ld: imageCount * block, channel: c,
+                                outputRows: outputRows, plane: plane, zeroFirst: zeroFirst)
+                }
             }
         }
+    }
+
+    /// Floats of the phase-split plane ``unpackPlanePhased`` sums into:
+    /// `SH·SW·Hs·Ws` with `Hs = R + ⌊(KH−1)·DH/SH⌋` and `Ws = OW + ⌊(KW−1)·DW/SW⌋` (R = band rows).
+    static func phaseScratchCount(_ g: Conv2DGeometry, outputRows: Range<Int>) -> Int {
+        let hs = outputRows.count + (g.kernelHeight - 1) * g.dilationHeight / g.strideHeight
+        let ws = g.outputWidth + (g.kernelWidth - 1) * g.dilationWidth / g.strideWidth
+        return g.strideHeight * g.strideWidth * hs * ws
+    }
+
+    /// col2im of one plane of a strided layer, in two passes that avoid strided adds per tap:
+    ///
+    /// 1. every column row (c, u, v) is added, output row by output row, as a contiguous run into
+    ///    the phase-split zero-padded plane `scratch[a][b][I][J]` (`[SH][SW][Hs][Ws]`), where the
+    ///    padded pixel `(Y, X) = (i·SH + u·DH, j·SW + v·DW)` (relative to the band's first row
+    ///    `i0·SH`) lives at phase `a = Y mod SH`, `b = X mod SW` and `(I, J) = (⌊Y/SH⌋, ⌊X/SW⌋)`;
+    /// 2. each image pixel `(y, x)` adds its padded pixel `(y + PH − i0·SH, x + PW)` when it lies
+    ///    in the scratch (the band's rows and the kernel's reach), and padding pixels are dropped.
+    ///
+    /// Same sums as ``unpackPlane`` in a different order: for each pixel, the contributions of
+    /// taps that share a phase are summed first (float rounding may differ).
+    @inline(__always)
+    static func unpackPlanePhased(_ g: Conv2DGeometry, columns: UnsafeMutablePointer<Float>, ld: Int, channel c: Int,
+                                  outputRows: Range<Int>, plane: UnsafeMutablePointer<Float>, zeroFirst: Bool,
+                                  scratch: UnsafeMutablePointer<Float>) {
+        let H = g.inputHeight, W = g.inputWidth, OW = g.outputWidth
+        let KH = g.kernelHeight, KW = g.kernelWidth, SH = g.strideHeight, SW = g.strideWidth
+        let R = outputRows.count
+        let hs = R + (KH - 1) * g.dilationHeight / SH, ws = OW + (KW - 1) * g.dilationWidth / SW
+        let phasePlane = hs * ws
+        fill(scratch, SH * SW * phasePlane)
+        for u in 0..<KH {
+            let dy = u * g.dilationHeight
+            let a = dy % SH, i0 = dy / SH
+            for v in 0..<KW {
+                let dx = v * g.dilationWidth
+                let b = dx % SW, j0 = dx / SW
+                let row = columns + ((c * KH + u) * KW + v) * ld
+                var target = scratch + (a * SW + b) * phasePlane + i0 * ws + j0
+                var source = row
+                for _ in 0..<R {
+                    add(target, source, OW)
+                    target += ws; source += OW
+                }
+            }
+        }
+        if zeroFirst { plane.update(repeating: 0, count: H * W) }
+        let top = outputRows.lowerBound * SH        // padded row of the scratch's first row
+        for y in 0..<H {
+            let Y = y + g.paddingHeight - top
+            if Y < 0 { continue }
+            let a = Y % SH, I = Y / SH
+            if I >= hs { break }
+            let dst = plane + y * W
+            for b in 0..<SW {
+                // x = J·SW + b − PW for J in 0..<ws, kept where 0 <= x < W.
+                let phaseRow = scratch + (a * SW + b) * phasePlane + I * ws
+                let js = validRange(offset: b - g.paddingWidth, stride: SW, size: W, outputSize: ws)
+                var x = js.lowerBound * SW + b - g.paddingWidth
+                for J in js {
+                    dst[x] += phaseRow[J]
+                    x += SW
+                }
+            }
+        }
+    }
+
+    /// `target[k] += source[k]` for `count` floats, eight at a time.
+    @inline(__always)
+    static func add(_ target: UnsafeMutablePointer<Float>, _ source: UnsafePointer<Float>, _ count: Int) {
+        var k = 0
+        while k + 8 <= count {
+            let sum = UnsafeRawPointer(target + k).loadUnaligned(as: SIMD8<Float>.self)
+                + UnsafeRawPointer(source + k).loadUnaligned(as: SIMD8<Float>.self)
+            UnsafeMutableRawPointer(target + k).storeBytes(of: sum, as: SIMD8<Float>.self)
+            k += 8
+        }
+        if k + 4 <= count {
+            let sum = UnsafeRawPointer(target + k).loadUnaligned(as: SIMD4<Float>.self)
+                + UnsafeRawPointer(source + k).loadUnaligned(as: SIMD4<Float>.self)
+            UnsafeMutableRawPointer(target + k).storeBytes(of: sum, as: SIMD4<Float>.self)
+            k += 4
+        }
+        while k < count { target[k] += source[k]; k += 1 }
     }
 
     @inline(__always)
