@@ -86,12 +86,12 @@ static inline int ck_direct_forward_by_channels(const ck_conv_shape *s, const ck
 }
 
 /// Largest kernel width / rows per chunk of the channel-vectorised backwardFilter kernel.
-#define CK_DIRECT_BWD_KW 7
+#define CK_DIRECT_BWD_KW 11
 #define CK_DIRECT_BWD_ROWS 8
-/// Largest KH·KW for which the channel-vectorised backwardFilter kernel takes two channel blocks at once.
-#define CK_DIRECT_BWD_PAIR_TAPS 12
+/// Accumulators per channel block when the channel-vectorised backwardFilter kernel takes two blocks at once.
+#define CK_DIRECT_BWD_PAIR_ACC 12
 
-/// 1 when backwardFilter vectorises over output channels: KW <= 7 and fewer wasted lanes than
+/// 1 when backwardFilter vectorises over output channels: KW <= 11 and fewer wasted lanes than
 /// the flat-position kernel (as for the forward choice).
 static inline int ck_direct_filter_by_channels(const ck_conv_shape *s, const ck_direct_layout *l) {
     return s->kernel_width <= CK_DIRECT_BWD_KW && ck_direct_forward_by_channels(s, l);

@@ -28,8 +28,9 @@
 //   against the packed weight vector of a tap, for up to 12 pixels × 2 rows (unstrided rows share
 //   each broadcast; strided or dilated rows take 14 pixels of one row × 32 channels instead, so
 //   each broadcast still feeds two FMAs), and transposes the [pixel][16] results in 16×16 register blocks into NCHW;
-//   backwardFilter (stride 1 along the width) transposes the gradient to [pixel][16] and adds
-//   gradient vector × broadcast input for up to 25 taps at once.
+//   backwardFilter (KW <= 11) transposes the gradient to [pixel][16] and adds gradient vector ×
+//   broadcast input for two blocks of 16 channels × up to 12 taps at once (one block × up to 25
+//   taps for the last block of an odd count).
 //
 // The functions are single-threaded over a range of images; the caller splits the batch and
 // gives each worker its own workspace of the size the *_workspace functions return.
