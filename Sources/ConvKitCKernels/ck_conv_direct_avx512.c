@@ -288,9 +288,11 @@ CK_AVX512 CK_INLINE void ck_tile_to_nchw(const float *tile, int64_t P, int64_t o
 /// Forward vectorised over output channels (16 per zmm, weights packed [O/16][C][taps][16]): one
 /// FMA per pixel and tap with the input broadcast; the [pixel][16] tile of an image is transposed
 /// in 16x16 register blocks into the NCHW output. Wastes no lanes when O is a multiple of 16.
-/// Unstrided rows go two at a time (ck_fwd_pixels_shared); strided or dilated rows go one at a
-/// time for two channel blocks at once (ck_fwd_pixels_pair, 1 thread Zen 5: strided_3x3 225 vs
-/// 170 GFLOP/s with one block), the last block alone when the count of blocks is odd.
+/// Channel blocks go in pairs, one output row at a time (ck_fwd_pixels_pair, each broadcast feeds
+/// two FMAs); the last block of an odd count goes alone, two unstrided rows at a time
+/// (ck_fwd_pixels_shared, each broadcast feeds the two rows) or one strided row. 1 thread, Zen 5,
+/// one block → pairs: strided_3x3 170 → 225 GFLOP/s, alexnet_c3 194 → 237, alexnet_c2 239 → 254,
+/// resnet_3x3 196 → 210 (two rows sharing broadcasts with two blocks measured slower: 188–233).
 CK_AVX512 static void ck_forward_channels(const ck_conv_shape *s, const ck_direct_layout *l, const int64_t *taps,
                                           const float *x, const float *w, const float *bias, int relu, float *y,
                                           int64_t images, float *workspace) {
@@ -320,7 +322,7 @@ CK_AVX512 static void ck_forward_channels(const ck_conv_shape *s, const ck_direc
             xin = prepared;
         }
         for (int64_t b = 0; b < oblocks; b += pair ? 2 : 1) {
-            pair = !shared && b + 1 < oblocks;
+            pair = b + 1 < oblocks;
             const int64_t oc = O - 16 * b < 16 ? O - 16 * b : 16;
             const __mmask16 om = ck_tail_mask(oc);
             const __m512 bv = bias ? _mm512_maskz_loadu_ps(om, bias + 16 * b) : _mm512_setzero_ps();

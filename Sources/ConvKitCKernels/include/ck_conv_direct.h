@@ -25,9 +25,9 @@
 //   over q of the gradient (re-laid at pitch Ws, zeros past each row) with shifted input vectors,
 //   for up to 6 channels × 4 taps (or 5 × 5, 4 × 6), reduced once per worker;
 // - over 16 output channels per zmm (LeNet C3, O = 16): forward broadcasts each input pixel
-//   against the packed weight vector of a tap, for up to 12 pixels × 2 rows (unstrided rows share
-//   each broadcast; strided or dilated rows take 14 pixels of one row × 32 channels instead, so
-//   each broadcast still feeds two FMAs), and transposes the [pixel][16] results in 16×16 register blocks into NCHW;
+//   against the packed weight vectors of a tap for 32 channels × up to 14 pixels of one row (each
+//   broadcast feeds two FMAs; a last odd block of 16 takes 12 pixels × 2 rows, unstrided rows
+//   sharing each broadcast), and transposes the [pixel][16] results in 16×16 register blocks into NCHW;
 //   backwardFilter (KW <= 11) transposes the gradient to [pixel][16] and adds gradient vector ×
 //   broadcast input for two blocks of 16 channels × up to 12 taps at once (one block × up to 25
 //   taps for the last block of an odd count).
