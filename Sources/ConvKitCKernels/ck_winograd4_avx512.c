@@ -91,57 +91,93 @@ CK_AVX512 CK_INLINE void ck4_deinterleave4(__m512 a0, __m512 a1, __m512 a2, __m5
     g[3] = _mm512_shuffle_f32x4(p, q, 0xEE);
 }
 
-/// Columns x + 4l + j (lane l, j = 0 ... 5) of input row yy for 16 tiles, zero outside the plane.
-CK_AVX512 CK_INLINE void ck4_row_columns(const float *plane, ptrdiff_t yy, ptrdiff_t H, ptrdiff_t W, ptrdiff_t x,
-                                         __m512 d[6]) {
-    if (yy < 0 || yy >= H) {
-        for (int j = 0; j < 6; j++) d[j] = _mm512_setzero_ps();
-        return;
+// Narrow rows. A vector holds 16 tiles as G = 16 / L groups of L lanes (L = 4, 8 or 16, the fewest
+// lanes >= TW): group g is tile row ty + g, lane g*L + t its tile tx + t. With TW <= 8 this fills
+// the vector from several tile rows (alexnet_c3: TW = 4, so 4 rows per vector instead of 4 useful
+// lanes of 16). The transformed tiles of consecutive tile rows are contiguous (TW apart), so a
+// vector's useful lanes are compacted (stores) or expanded (loads) with one permutation.
+
+/// Lanes per tile row: the fewest of 4, 8, 16 that hold TW tiles (16 for wider rows).
+static inline ptrdiff_t ck4_lanes(ptrdiff_t TW) { return TW <= 4 ? 4 : TW <= 8 ? 8 : 16; }
+
+/// Lane m < G*TW of the result = lane (m / TW)*L + m % TW: the useful lanes, contiguous.
+CK_AVX512 static inline __m512i ck4_compact_index(ptrdiff_t TW, ptrdiff_t L) {
+    int idx[16];
+    for (int m = 0; m < 16; m++) idx[m] = m < (16 / L) * TW ? (int)((m / TW) * L + m % TW) : 0;
+    return _mm512_loadu_si512(idx);
+}
+
+/// The inverse of ck4_compact_index: lane g*L + t of the result = lane g*TW + t (t < TW).
+CK_AVX512 static inline __m512i ck4_expand_index(ptrdiff_t TW, ptrdiff_t L) {
+    int idx[16];
+    for (int l = 0; l < 16; l++) idx[l] = l % L < TW ? (int)((l / L) * TW + l % L) : 0;
+    return _mm512_loadu_si512(idx);
+}
+
+/// Input row offset r (0 ... 5) of 16 tiles (G groups of L lanes, tile rows ty ..< ty + rows,
+/// first column x): d[j] lane g*L + t = column x + 4t + j of input row 4(ty + g) − P + r, zero
+/// outside the plane or past the rows.
+CK_AVX512 CK_INLINE void ck4_group_columns(const float *plane, ptrdiff_t H, ptrdiff_t W, ptrdiff_t P, ptrdiff_t ty,
+                                           ptrdiff_t rows, ptrdiff_t r, ptrdiff_t x, ptrdiff_t L, __m512 d[6]) {
+    const ptrdiff_t per = L / 4;   // 16-column loads per tile row
+    __m512 a[4], b[4];
+    for (int k = 0; k < 4; k++) {
+        const ptrdiff_t g = k / per, col = x + 16 * (k % per), yy = 4 * (ty + g) - P + r;
+        if (g < rows && yy >= 0 && yy < H) {
+            const float *row = plane + yy * W;
+            a[k] = ck_columns16(row, col, W);
+            b[k] = ck_columns16(row, col + 4, W);
+        } else {
+            a[k] = b[k] = _mm512_setzero_ps();
+        }
     }
-    const float *row = plane + yy * W;
-    ck4_deinterleave4(ck_columns16(row, x, W), ck_columns16(row, x + 16, W), ck_columns16(row, x + 32, W),
-                      ck_columns16(row, x + 48, W), d);
+    ck4_deinterleave4(a[0], a[1], a[2], a[3], d);
     __m512 shifted[4];
-    ck4_deinterleave4(ck_columns16(row, x + 4, W), ck_columns16(row, x + 20, W), ck_columns16(row, x + 36, W),
-                      ck_columns16(row, x + 52, W), shifted);
+    ck4_deinterleave4(b[0], b[1], b[2], b[3], shifted);
     d[4] = shifted[0];
     d[5] = shifted[1];
+}
+
+/// Stores `v` (16 tiles as laid out by ck4_group_columns) to `q`: lanes tx ..< TW (L = 16) or
+/// the compacted lanes of `rows` tile rows (L < 16).
+CK_AVX512 CK_INLINE void ck4_store_tiles(float *q, __m512 v, ptrdiff_t L, __m512i compact, ptrdiff_t TW, ptrdiff_t tx,
+                                         ptrdiff_t rows) {
+    if (L == 16) _mm512_mask_storeu_ps(q, ck_first(TW - tx), v);
+    else _mm512_mask_storeu_ps(q, ck_first(rows * TW), _mm512_permutexvar_ps(compact, v));
 }
 
 CK_AVX512
 void ck_wino4_input_avx512(const float *in, ptrdiff_t in_plane_stride, ptrdiff_t planes,
                            ptrdiff_t H, ptrdiff_t W, ptrdiff_t P, ptrdiff_t TW, ptrdiff_t ty0, ptrdiff_t ty1,
                            float *out, ptrdiff_t out_plane_stride, ptrdiff_t pos_stride) {
-    const ptrdiff_t s = pos_stride;
+    const ptrdiff_t s = pos_stride, L = ck4_lanes(TW), G = 16 / L;
+    const __m512i compact = ck4_compact_index(TW, L);
     for (ptrdiff_t p = 0; p < planes; p++) {
         const float *plane = in + p * in_plane_stride;
         float *o = out + p * out_plane_stride;
-        for (ptrdiff_t ty = ty0; ty < ty1; ty++) {
-            const ptrdiff_t y0 = 4 * ty - P;
-            float *orow = o + (ty - ty0) * TW;
+        for (ptrdiff_t ty = ty0; ty < ty1; ty += G) {
+            const ptrdiff_t rows = ty1 - ty < G ? ty1 - ty : G;   // tile rows in this vector
             if (p + 1 < planes) {
-                // Prefetch this tile row's new input rows in the next plane (planes come from memory).
-                for (ptrdiff_t r = ty == ty0 ? 0 : 2; r < 6; r++) {
-                    const ptrdiff_t yy = y0 + r;
+                // Prefetch these tile rows' new input rows in the next plane (planes come from memory).
+                for (ptrdiff_t r = ty == ty0 ? 0 : 2; r < 4 * rows + 2; r++) {
+                    const ptrdiff_t yy = 4 * ty - P + r;
                     if (yy < 0 || yy >= H) continue;
                     const char *row = (const char *)(plane + in_plane_stride + yy * W);
                     for (ptrdiff_t b = 0; b < W * 4; b += 64) _mm_prefetch(row + b, _MM_HINT_T0);
                 }
             }
-            for (ptrdiff_t tx = 0; tx < TW; tx += 16) {
-                const ptrdiff_t x = 4 * tx - P;
-                const __mmask16 k = ck_first(TW - tx);
-                float *q = orow + tx;
+            for (ptrdiff_t tx = 0; tx < TW; tx += L) {
+                float *q = o + (ty - ty0) * TW + tx;
                 // Rows first (t[r] = Bᵀ along the row r of the tiles), then columns: V = Bᵀ t.
                 __m512 t[6][6], d[6];
                 for (int r = 0; r < 6; r++) {
-                    ck4_row_columns(plane, y0 + r, H, W, x, d);
+                    ck4_group_columns(plane, H, W, P, ty, rows, r, 4 * tx - P, L, d);
                     ck4_input_1d(d, t[r]);
                 }
                 for (int c = 0; c < 6; c++) {
                     __m512 column[6] = { t[0][c], t[1][c], t[2][c], t[3][c], t[4][c], t[5][c] }, v[6];
                     ck4_input_1d(column, v);
-                    for (int r = 0; r < 6; r++) _mm512_mask_storeu_ps(q + (6 * r + c) * s, k, v[r]);
+                    for (int r = 0; r < 6; r++) ck4_store_tiles(q + (6 * r + c) * s, v[r], L, compact, TW, tx, rows);
                 }
             }
         }
@@ -157,26 +193,30 @@ void ck_wino4_output_avx512(const float *m, ptrdiff_t m_plane_stride, ptrdiff_t 
     const __m512i q0 = _mm512_setr_epi64(0, 8, 1, 9, 2, 10, 3, 11);
     const __m512i q1 = _mm512_setr_epi64(4, 12, 5, 13, 6, 14, 7, 15);
     const __m512 zero = _mm512_setzero_ps();
-    const ptrdiff_t s = pos_stride;
+    const ptrdiff_t s = pos_stride, L = ck4_lanes(TW), G = 16 / L, per = L / 4;
+    const __m512i expand = ck4_expand_index(TW, L);
     for (ptrdiff_t p = 0; p < planes; p++) {
         const float *mp = m + p * m_plane_stride;
         float *plane = y + p * y_plane_stride;
         const __m512 b = _mm512_set1_ps(bias ? bias[p] : 0.0f);
-        for (ptrdiff_t ty = ty0; ty < ty1; ty++) {
-            const float *mrow = mp + (ty - ty0) * TW;
-            for (ptrdiff_t tx = 0; tx < TW; tx += 16) {
-                const __mmask16 k = ck_first(TW - tx);
-                const float *q = mrow + tx;
+        for (ptrdiff_t ty = ty0; ty < ty1; ty += G) {
+            const ptrdiff_t rows = ty1 - ty < G ? ty1 - ty : G;   // tile rows in this vector
+            for (ptrdiff_t tx = 0; tx < TW; tx += L) {
+                const __mmask16 k = L == 16 ? ck_first(TW - tx) : ck_first(rows * TW);
+                const float *q = mp + (ty - ty0) * TW + tx;
                 // Columns first (u = Aᵀ M along the 6 rows, per column), then each output row.
                 __m512 u[4][6];
                 for (int c = 0; c < 6; c++) {
                     __m512 column[6], v[4];
-                    for (int r = 0; r < 6; r++) column[r] = _mm512_maskz_loadu_ps(k, q + (6 * r + c) * s);
+                    for (int r = 0; r < 6; r++) {
+                        column[r] = _mm512_maskz_loadu_ps(k, q + (6 * r + c) * s);
+                        if (L < 16) column[r] = _mm512_permutexvar_ps(expand, column[r]);
+                    }
                     ck4_output_1d(column, v);
                     for (int i = 0; i < 4; i++) u[i][c] = v[i];
                 }
-                const ptrdiff_t x = 4 * tx, cols = OW - x;   // output columns left in the row
-                for (int i = 0; i < 4 && 4 * ty + i < OH; i++) {
+                const ptrdiff_t x = 4 * tx;
+                for (int i = 0; i < 4; i++) {
                     __m512 v[4];
                     ck4_output_1d(u[i], v);
                     for (int j = 0; j < 4; j++) {
@@ -184,16 +224,21 @@ void ck_wino4_output_avx512(const float *m, ptrdiff_t m_plane_stride, ptrdiff_t 
                         // max(0, y) returns y (the second operand) when y is NaN: NaN propagates.
                         if (relu) v[j] = _mm512_max_ps(zero, v[j]);
                     }
-                    // Interleave (lane l of v[j] is column 4l + j): pairs, then pairs of pairs.
+                    // Interleave (lane l of v[j] is column 4l + j of its group): pairs, then pairs of pairs.
                     __m512d a0 = _mm512_castps_pd(_mm512_permutex2var_ps(v[0], lo, v[1]));
                     __m512d a1 = _mm512_castps_pd(_mm512_permutex2var_ps(v[0], hi, v[1]));
                     __m512d b0 = _mm512_castps_pd(_mm512_permutex2var_ps(v[2], lo, v[3]));
                     __m512d b1 = _mm512_castps_pd(_mm512_permutex2var_ps(v[2], hi, v[3]));
-                    float *row = plane + (4 * ty + i) * OW + x;
-                    _mm512_mask_storeu_ps(row, ck_first(cols), _mm512_castpd_ps(_mm512_permutex2var_pd(a0, q0, b0)));
-                    _mm512_mask_storeu_ps(row + 16, ck_first(cols - 16), _mm512_castpd_ps(_mm512_permutex2var_pd(a0, q1, b0)));
-                    _mm512_mask_storeu_ps(row + 32, ck_first(cols - 32), _mm512_castpd_ps(_mm512_permutex2var_pd(a1, q0, b1)));
-                    _mm512_mask_storeu_ps(row + 48, ck_first(cols - 48), _mm512_castpd_ps(_mm512_permutex2var_pd(a1, q1, b1)));
+                    __m512 outs[4] = { _mm512_castpd_ps(_mm512_permutex2var_pd(a0, q0, b0)),
+                                       _mm512_castpd_ps(_mm512_permutex2var_pd(a0, q1, b0)),
+                                       _mm512_castpd_ps(_mm512_permutex2var_pd(a1, q0, b1)),
+                                       _mm512_castpd_ps(_mm512_permutex2var_pd(a1, q1, b1)) };
+                    // outs[n]: 16 output columns of tile row ty + n / per, from column x + 16 (n % per).
+                    for (int n = 0; n < 4; n++) {
+                        const ptrdiff_t g = n / per, col = x + 16 * (n % per), row = 4 * (ty + g) + i;
+                        if (g >= rows || row >= OH || col >= OW) continue;
+                        _mm512_mask_storeu_ps(plane + row * OW + col, ck_first(OW - col), outs[n]);
+                    }
                 }
             }
         }
@@ -204,41 +249,39 @@ CK_AVX512
 void ck_wino4_output_grad_avx512(const float *dy, ptrdiff_t dy_plane_stride, ptrdiff_t planes,
                                  ptrdiff_t OH, ptrdiff_t OW, ptrdiff_t TW, ptrdiff_t ty0, ptrdiff_t ty1,
                                  float *out, ptrdiff_t out_plane_stride, ptrdiff_t pos_stride) {
-    const ptrdiff_t s = pos_stride;
+    const ptrdiff_t s = pos_stride, L = ck4_lanes(TW), G = 16 / L, per = L / 4;
+    const __m512i compact = ck4_compact_index(TW, L);
     for (ptrdiff_t p = 0; p < planes; p++) {
         const float *plane = dy + p * dy_plane_stride;
         float *o = out + p * out_plane_stride;
-        for (ptrdiff_t ty = ty0; ty < ty1; ty++) {
-            const ptrdiff_t rows = OH - 4 * ty < 4 ? OH - 4 * ty : 4;   // gradient rows inside the plane
-            float *orow = o + (ty - ty0) * TW;
+        for (ptrdiff_t ty = ty0; ty < ty1; ty += G) {
+            const ptrdiff_t rows = ty1 - ty < G ? ty1 - ty : G;   // tile rows in this vector
             if (p + 1 < planes) {
                 // Prefetch the same rows of the next plane (planes come from memory).
+                ptrdiff_t last = 4 * (ty + rows);
+                if (last > OH) last = OH;
                 const char *next = (const char *)(plane + dy_plane_stride + 4 * ty * OW);
-                for (ptrdiff_t b = 0; b < rows * OW * 4; b += 64) _mm_prefetch(next + b, _MM_HINT_T0);
+                for (ptrdiff_t b = 0; b < (last - 4 * ty) * OW * 4; b += 64) _mm_prefetch(next + b, _MM_HINT_T0);
             }
-            for (ptrdiff_t tx = 0; tx < TW; tx += 16) {
-                const ptrdiff_t x = 4 * tx, cols = OW - x;
+            for (ptrdiff_t tx = 0; tx < TW; tx += L) {
+                const ptrdiff_t x = 4 * tx;
                 // Rows first (h[i] = A along gradient row i of the tiles), then columns: dM = A h.
                 __m512 h[4][6];
                 for (int i = 0; i < 4; i++) {
-                    __m512 g[4];
-                    if (i < rows) {
-                        const float *row = plane + (4 * ty + i) * OW + x;
-                        ck4_deinterleave4(_mm512_maskz_loadu_ps(ck_first(cols), row),
-                                          _mm512_maskz_loadu_ps(ck_first(cols - 16), row + 16),
-                                          _mm512_maskz_loadu_ps(ck_first(cols - 32), row + 32),
-                                          _mm512_maskz_loadu_ps(ck_first(cols - 48), row + 48), g);
-                    } else {
-                        g[0] = g[1] = g[2] = g[3] = _mm512_setzero_ps();
+                    __m512 a[4], g4[4];
+                    for (int n = 0; n < 4; n++) {
+                        const ptrdiff_t g = n / per, col = x + 16 * (n % per), row = 4 * (ty + g) + i;
+                        a[n] = g < rows && row < OH && col < OW
+                            ? _mm512_maskz_loadu_ps(ck_first(OW - col), plane + row * OW + col) : _mm512_setzero_ps();
                     }
-                    ck4_output_grad_1d(g, h[i]);
+                    ck4_deinterleave4(a[0], a[1], a[2], a[3], g4);
+                    ck4_output_grad_1d(g4, h[i]);
                 }
-                const __mmask16 k = ck_first(TW - tx);
-                float *q = orow + tx;
+                float *q = o + (ty - ty0) * TW + tx;
                 for (int c = 0; c < 6; c++) {
                     __m512 column[4] = { h[0][c], h[1][c], h[2][c], h[3][c] }, e[6];
                     ck4_output_grad_1d(column, e);
-                    for (int r = 0; r < 6; r++) _mm512_mask_storeu_ps(q + (6 * r + c) * s, k, e[r]);
+                    for (int r = 0; r < 6; r++) ck4_store_tiles(q + (6 * r + c) * s, e[r], L, compact, TW, tx, rows);
                 }
             }
         }

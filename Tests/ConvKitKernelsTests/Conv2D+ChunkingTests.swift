@@ -177,6 +177,27 @@ struct Conv2DWinogradBlockTests {
         let small = try Conv2DGeometry(batch: 1, inputChannels: 5, inputHeight: height - (wide ? 4 : 2), inputWidth: width,
                                        outputChannels: 6, kernelHeight: 3, kernelWidth: 3, paddingHeight: padding,
                                        paddingWidth: padding)
+        try Self.checkBlocks(g, small: small, algorithm: algorithm, positions: positions, factor: factor)
+    }
+
+    /// F(4×4) rows of at most 8 tiles: the AVX-512 transforms pack 2 or 4 tile rows into a vector
+    /// (groups of 8 or 4 lanes) and compact or expand them; blocks start inside images, so groups
+    /// also end early (TH = 6, blocks of at most 4 tile rows). Padding 1, so output width = input
+    /// width: TW = 3, 4, 5, 7, 8.
+    @Test(arguments: [11, 15, 19, 27, 32])
+    func narrowRowsF4x4(_ width: Int) throws {
+        let g = try Conv2DGeometry(batch: 3, inputChannels: 5, inputHeight: 21, inputWidth: width, outputChannels: 6,
+                                   kernelHeight: 3, kernelWidth: 3, paddingHeight: 1, paddingWidth: 1)
+        let small = try Conv2DGeometry(batch: 1, inputChannels: 5, inputHeight: 14, inputWidth: width, outputChannels: 6,
+                                       kernelHeight: 3, kernelWidth: 3, paddingHeight: 1, paddingWidth: 1)
+        try Self.checkBlocks(g, small: small, algorithm: .winograd4x4, positions: 36,
+                             factor: winogradFactor(.winograd4x4))
+    }
+
+    /// `g` with a workspace sized for `small` (more blocks than images), against naive in every
+    /// direction (forward with bias and ReLU), at every level, serial and with 2 workers.
+    static func checkBlocks(_ g: Conv2DGeometry, small: Conv2DGeometry, algorithm: Conv2DAlgorithm, positions: Int,
+                            factor: Float) throws {
         let budget = { (direction: Conv2DDirection) -> Int in
             Conv2DKernel.workspaceCount(small, algorithm: algorithm, direction: direction)
         }
