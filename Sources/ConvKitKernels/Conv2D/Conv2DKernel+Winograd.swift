@@ -43,6 +43,12 @@ enum Conv2DWinograd {
         var size: Int { self == .f2x2 ? 2 : 4 }
         /// Transformed positions per tile (`α² = (m + 2)²`): one GEMM each.
         var positions: Int { self == .f2x2 ? 16 : 36 }
+        /// Floats of transformed tiles a block aims for: ``Conv2DWinograd/blockFloats`` (2 MiB) for
+        /// F(2×2); 4 MiB for F(4×4), measured against 1 and 2 MiB (thread CPU time, best of 4 × 12
+        /// calls, 1 thread, Cooperlake sgemm): resnet_3x3 forward 3.61 vs 3.83 ms at 2 MiB (16 vs 10
+        /// tile rows per block), other directions and vgg_3x3 within 2% (vgg's blocks are set by
+        /// ``Conv2DWinograd/minimumBlockTiles`` either way); 1 MiB was slower.
+        var blockFloats: Int { self == .f2x2 ? Conv2DWinograd.blockFloats : 1 << 20 }
         /// Tiles along an axis of `outputSize` outputs: `⌈outputSize / m⌉`.
         func tiles(_ outputSize: Int) -> Int { (outputSize + size - 1) / size }
 
@@ -70,8 +76,9 @@ enum Conv2DWinograd {
                             paddingHeight: 2 - g.paddingHeight, paddingWidth: 2 - g.paddingWidth)
     }
 
-    /// Floats of transformed tiles (`α²·(C + O)·T`) a block aims for: 2 MiB, measured best of
-    /// 1, 2 and 4 MiB on resnet_3x3 (1 thread, Zen 5, 1 MiB L2 per core, 32 MiB L3).
+    /// Floats of transformed tiles (`α²·(C + O)·T`) an F(2×2) block aims for: 2 MiB, measured best
+    /// of 1, 2 and 4 MiB on resnet_3x3 (1 thread, Zen 5, 1 MiB L2 per core, 32 MiB L3). F(4×4)
+    /// aims for 4 MiB (``Tile/blockFloats``).
     static let blockFloats = 1 << 19
     /// Fewest tiles a block aims for: below ~128 columns the GEMMs lose efficiency and each block
     /// re-reads all of `U` (alexnet_c3: 6 MiB); measured 160 vs 220 GFLOP/s at 49 vs 98+ tiles.
@@ -113,7 +120,7 @@ enum Conv2DWinograd {
             let room = capFloats - filterFloats - rowFloats
             // Blocks near the target size, a multiple of the worker count (equal shares; a layer
             // smaller than one target block is still split between the workers).
-            let target = min(rows, max(1, Conv2DWinograd.blockFloats / perRow,
+            let target = min(rows, max(1, tile.blockFloats / perRow,
                                        (Conv2DWinograd.minimumBlockTiles + tilesWide - 1) / tilesWide))
             var workers = max(1, min(maxWorkers, rows))
             var perBlock = 1
