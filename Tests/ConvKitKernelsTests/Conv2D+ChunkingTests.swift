@@ -235,6 +235,29 @@ struct Conv2DWinogradBlockTests {
         }
     }
 
+    /// `accumulate: true` adds the filter gradient to what is there, through every level's
+    /// filter-gradient transform (C kernels and Swift), serial and with 2 workers (two `dU` summed).
+    @Test(arguments: [Conv2DAlgorithm.winograd, .winograd4x4])
+    func filterGradientAccumulates(_ algorithm: Conv2DAlgorithm) throws {
+        let g = try Conv2DGeometry(batch: 2, inputChannels: 3, inputSize: 11, outputChannels: 7, kernelSize: 3, padding: 1)
+        let x = [Float].random(count: g.inputCount, seed: 71)
+        let dy = [Float].random(count: g.outputCount, seed: 72)
+        let initialW = [Float].random(count: g.filterCount, seed: 73)
+        let initialB = [Float].random(count: g.outputChannels, seed: 74)
+        for level in Self.levels {
+            for context in [ComputeContext.serial, ComputeContext(threads: 2, minimumElementsPerThread: 1)] {
+                let c = context.with(simdLevel: level)
+                let fresh = Conv2DRunner.backwardFilter(g, algorithm, input: x, outputGradient: dy, context: c)
+                let summed = Conv2DRunner.backwardFilter(g, algorithm, input: x, outputGradient: dy,
+                                                         initial: (initialW, initialB), context: c)
+                for i in 0..<g.filterCount {
+                    #expect(abs(summed.filter[i] - (initialW[i] + fresh.filter[i])) <= 1e-5 * (1 + abs(fresh.filter[i])),
+                            "\(algorithm) \(c) \(i)")
+                }
+            }
+        }
+    }
+
     /// The default workspace stays under the 32 MiB cap in every direction, whatever the batch
     /// (blocks of tile rows, not images), including backwardData's flipped filter (9·O·C floats).
     @Test(arguments: [Conv2DAlgorithm.winograd, .winograd4x4])

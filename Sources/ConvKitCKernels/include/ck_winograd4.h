@@ -4,8 +4,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-// Winograd F(4x4, 3x3) transforms (Lavin & Gray 2016; points 0, ±1, ±2, ∞), AVX-512, vectorised
-// over 16 horizontally adjacent tiles of one plane. Same math and layout as ConvKitKernels'
+// Winograd F(4x4, 3x3) transforms (Lavin & Gray 2016; points 0, ±1, ±2, ∞), vectorised over 16
+// (AVX-512) or 8 (AVX2) horizontally adjacent tiles of one plane (AVX-512: rows of <= 8 tiles put
+// 2 or 4 tile rows in a vector). Same math and layout as ConvKitKernels'
 // `Winograd4x4` (Winograd4x4Transforms.swift), which documents the matrices:
 //
 //     V = Bᵀ d B   (input tile d, 6x6)          Y = Aᵀ M A   (4x4 output from 6x6 M)
@@ -28,13 +29,16 @@
 // Every function OVERWRITES its destination (the tiles or output rows it covers), except
 // ck_wino4_filter_grad_avx512 with `accumulate` != 0, which adds; all read only inside the given
 // planes (masked loads for edges and tails). Single-threaded; callers split the work.
-// Call them only when ck_cpu_level() >= 2.
+// Call the _avx512 functions only when ck_cpu_level() >= 2 and the _avx2 ones when >= 1.
 
 /// Input transform V = Bᵀ d B of tile rows ty0 ..< ty1 of `planes` input planes `[H, W]` with
 /// padding `P` (0...2).
 void ck_wino4_input_avx512(const float *in, ptrdiff_t in_plane_stride, ptrdiff_t planes,
                            ptrdiff_t H, ptrdiff_t W, ptrdiff_t P, ptrdiff_t TW, ptrdiff_t ty0, ptrdiff_t ty1,
                            float *out, ptrdiff_t out_plane_stride, ptrdiff_t pos_stride);
+void ck_wino4_input_avx2(const float *in, ptrdiff_t in_plane_stride, ptrdiff_t planes,
+                         ptrdiff_t H, ptrdiff_t W, ptrdiff_t P, ptrdiff_t TW, ptrdiff_t ty0, ptrdiff_t ty1,
+                         float *out, ptrdiff_t out_plane_stride, ptrdiff_t pos_stride);
 
 /// Output transform of tile rows ty0 ..< ty1 for `planes` output planes `[OH, OW]`:
 /// `y = act(Aᵀ M A + bias[p])`, reading `m + p * m_plane_stride` (position-major as above) and
@@ -43,21 +47,30 @@ void ck_wino4_input_avx512(const float *in, ptrdiff_t in_plane_stride, ptrdiff_t
 void ck_wino4_output_avx512(const float *m, ptrdiff_t m_plane_stride, ptrdiff_t pos_stride, ptrdiff_t planes,
                             ptrdiff_t OH, ptrdiff_t OW, ptrdiff_t TW, ptrdiff_t ty0, ptrdiff_t ty1,
                             const float *bias, int relu, float *y, ptrdiff_t y_plane_stride);
+void ck_wino4_output_avx2(const float *m, ptrdiff_t m_plane_stride, ptrdiff_t pos_stride, ptrdiff_t planes,
+                          ptrdiff_t OH, ptrdiff_t OW, ptrdiff_t TW, ptrdiff_t ty0, ptrdiff_t ty1,
+                          const float *bias, int relu, float *y, ptrdiff_t y_plane_stride);
 
 /// Adjoint output transform dM = A dY Aᵀ of tile rows ty0 ..< ty1 for `planes` output-gradient
 /// planes `[OH, OW]` (positions outside the plane count as 0); OVERWRITES the tiles at `out`.
 void ck_wino4_output_grad_avx512(const float *dy, ptrdiff_t dy_plane_stride, ptrdiff_t planes,
                                  ptrdiff_t OH, ptrdiff_t OW, ptrdiff_t TW, ptrdiff_t ty0, ptrdiff_t ty1,
                                  float *out, ptrdiff_t out_plane_stride, ptrdiff_t pos_stride);
+void ck_wino4_output_grad_avx2(const float *dy, ptrdiff_t dy_plane_stride, ptrdiff_t planes,
+                               ptrdiff_t OH, ptrdiff_t OW, ptrdiff_t TW, ptrdiff_t ty0, ptrdiff_t ty1,
+                               float *out, ptrdiff_t out_plane_stride, ptrdiff_t pos_stride);
 
 /// Filter transform U = G g Gᵀ of the 3x3 filters first ..< end of `filter` (`[count][3][3]`):
-/// OVERWRITES `u[xi * count + f]` (u is `[36][count]`). The 16 filters of a vector are gathered.
+/// OVERWRITES `u[xi * count + f]` (u is `[36][count]`). The 16 (8) filters of a vector are gathered.
 void ck_wino4_filter_avx512(const float *filter, ptrdiff_t first, ptrdiff_t end, ptrdiff_t count, float *u);
+void ck_wino4_filter_avx2(const float *filter, ptrdiff_t first, ptrdiff_t end, ptrdiff_t count, float *u);
 
 /// Filter-gradient transform dw = Gᵀ dU G of the filters first ..< end, where dU is the sum of
 /// `parts` partial `[36][count]` arrays `part_stride` floats apart (summed in part order):
 /// OVERWRITES `dw[f][3][3]`, or adds to it when `accumulate` != 0.
 void ck_wino4_filter_grad_avx512(const float *dU, ptrdiff_t part_stride, ptrdiff_t parts, ptrdiff_t first,
                                  ptrdiff_t end, ptrdiff_t count, float *dw, int accumulate);
+void ck_wino4_filter_grad_avx2(const float *dU, ptrdiff_t part_stride, ptrdiff_t parts, ptrdiff_t first,
+                               ptrdiff_t end, ptrdiff_t count, float *dw, int accumulate);
 
 #endif /* CONVKIT_CK_WINOGRAD4_H */

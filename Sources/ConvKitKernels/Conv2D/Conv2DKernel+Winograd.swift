@@ -23,7 +23,7 @@ import ConvKitCKernels
 /// (`ck_wino_*`, ConvKitCKernels) when `context.simdLevel >= .avx512` (AVX2 ones for rows of ≤ 8
 /// tiles), AVX2 C kernels for the tile transforms at `.avx2` (the filter transforms stay in Swift
 /// there), portable Swift otherwise. F(4×4)'s run as AVX-512 C kernels (`ck_wino4_*`) at
-/// `.avx512` and portable Swift below (no AVX2 versions).
+/// `.avx512`, AVX2 ones at `.avx2`, portable Swift otherwise.
 ///
 /// F(2×2): 16 multiplies per 2×2 tile and channel pair replace 36, 2.25× fewer flops than direct or
 /// im2col; the transforms add at most 4×4 inputs with coefficients 1 and ½ (exact in binary), so the
@@ -184,6 +184,11 @@ enum Conv2DWinograd {
                                           v + offset, T, C * T)
                     return
                 }
+                if simd >= .avx2 {
+                    ck_wino4_input_avx2(planes, H * W, C, H, W, P, TW, tileRows.lowerBound, tileRows.upperBound,
+                                        v + offset, T, C * T)
+                    return
+                }
                 for c in 0..<C {
                     Winograd4x4.transformInputPlane(planes + c * H * W, height: H, width: W, padding: P, rows: tileRows,
                                                     tilesWide: TW, out: v + c * T + offset,
@@ -259,6 +264,11 @@ enum Conv2DWinograd {
                         if simd >= .avx512 {
                             ck_wino4_output_avx512(M + offset, T, O * T, O, OH, OW, TW, tileRows.lowerBound,
                                                    tileRows.upperBound, b?.base, relu ? 1 : 0, planes, OH * OW)
+                            return
+                        }
+                        if simd >= .avx2 {
+                            ck_wino4_output_avx2(M + offset, T, O * T, O, OH, OW, TW, tileRows.lowerBound,
+                                                 tileRows.upperBound, b?.base, relu ? 1 : 0, planes, OH * OW)
                             return
                         }
                         for o in 0..<O {
@@ -358,6 +368,11 @@ extension Conv2DWinograd {
                                                         tileRows.upperBound, dM + offset, T, O * T)
                             return
                         }
+                        if simd >= .avx2 {
+                            ck_wino4_output_grad_avx2(planes, OH * OW, O, OH, OW, TW, tileRows.lowerBound,
+                                                      tileRows.upperBound, dM + offset, T, O * T)
+                            return
+                        }
                         for o in 0..<O {
                             Winograd4x4.transformOutputGradientPlane(planes + o * OH * OW, height: OH, width: OW,
                                                                      rows: tileRows, tilesWide: TW,
@@ -400,6 +415,12 @@ extension Conv2DWinograd {
                     ck_wino_filter_grad_avx512(shared.base + offset, stride, max(1, workers), range.lowerBound,
                                                range.upperBound, O * C, dw.base, accumulate ? 1 : 0)
                 }
+            }
+        } else if simd >= .avx2 && tile == .f4x4 {
+            let dw = SharedBuffer(UnsafeMutableBufferPointer(start: filterGradient, count: 9 * O * C))
+            parallelFor(O * C, grain: 8, elementsPerIndex: positions * workers + 9, context: context) { range in
+                ck_wino4_filter_grad_avx2(shared.base + offset, stride, max(1, workers), range.lowerBound,
+                                          range.upperBound, O * C, dw.base, accumulate ? 1 : 0)
             }
         } else {
             reduceAndTransformFilterGradients(tile: tile, shared: shared, offset: offset, stride: stride, workers: workers,

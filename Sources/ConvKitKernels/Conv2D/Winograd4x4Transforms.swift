@@ -27,8 +27,8 @@ import ConvKitCKernels
 /// `d·g` add up to 16× direct summation's at worst (the last output row: `Aᵀ`'s `1, 1, 8, 8, 1`),
 /// 256× in 2-D (F(2×2): 2.7× per axis, 7.1× in 2-D), so rounding errors grow accordingly.
 ///
-/// These are the portable paths; the AVX-512 C kernels (`ck_wino4_*`, ck_winograd4.h) do the same
-/// operations with fused multiply-adds.
+/// These are the portable paths; the AVX-512 and AVX2 C kernels (`ck_wino4_*`, ck_winograd4.h) do
+/// the same operations with fused multiply-adds.
 enum Winograd4x4 {
     /// Tiles per image along an axis: `⌈outputSize / 4⌉`.
     @inline(__always) static func tiles(_ outputSize: Int) -> Int { (outputSize + 3) / 4 }
@@ -97,16 +97,20 @@ enum Winograd4x4 {
     // MARK: Filter (G g Gᵀ) and its adjoint (Gᵀ dU G)
 
     /// `U[ξ][f] = (G · filter[f] · Gᵀ)[ξ]` for the `count` 3×3 filters of `filter` (`[count, 3, 3]`);
-    /// **overwrites** `U` (`36 · count` floats). Parallel over filters; AVX-512
-    /// (`ck_wino4_filter_avx512`) when `context.simdLevel` allows.
+    /// **overwrites** `U` (`36 · count` floats). Parallel over filters; AVX-512 or AVX2
+    /// (`ck_wino4_filter_avx512`/`_avx2`) when `context.simdLevel` allows.
     static func transformFilters(_ filter: UnsafePointer<Float>, count: Int,
                                  into U: UnsafeMutablePointer<Float>, context: ComputeContext) {
         let src = SharedBuffer(readOnly: UnsafeBufferPointer(start: filter, count: count * 9))
         let dst = SharedBuffer(UnsafeMutableBufferPointer(start: U, count: 36 * count))
-        let vector = context.simdLevel >= .avx512
+        let level = context.simdLevel
         parallelFor(count, grain: 16, elementsPerIndex: 144, context: context) { range in
-            if vector {
+            if level >= .avx512 {
                 ck_wino4_filter_avx512(src.base, range.lowerBound, range.upperBound, count, dst.base)
+                return
+            }
+            if level >= .avx2 {
+                ck_wino4_filter_avx2(src.base, range.lowerBound, range.upperBound, count, dst.base)
                 return
             }
             withUnsafeTemporaryAllocation(of: Float.self, capacity: 18) { t in
