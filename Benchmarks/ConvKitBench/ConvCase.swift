@@ -170,9 +170,9 @@ final class ConvReference {
     /// batch, the output gradient of the other images is zeroed for this call.
     func verify(algorithm: Conv2DAlgorithm, full: Conv2DGeometry, data: ConvData,
                 workspace: FloatBuffer, context: ComputeContext) -> Check {
-        // Winograd's transforms add a small multiple of the direct-summation error (up to 2.4x
-        // measured in float32, Lavin & Gray): 8x the bound, as in Conv2D+ReferenceTests.
-        let factor: Float = algorithm.effective(for: full) == .winograd ? 8 : 1
+        // Winograd's transforms add a multiple of the direct-summation error: 8x the bound for
+        // F(2x2), 256x for F(4x4), as in Conv2D+ReferenceTests (`winogradFactor`).
+        let factor = winogradFactor(algorithm.effective(for: full))
         switch direction {
         case .forward:
             data.y.fill(.nan)

@@ -45,10 +45,11 @@ struct GemmPlan: Sendable {
         let pointwise = g.isPointwise
         var plan = GemmPlan(calls: calls.map { c in
             var call = GemmCall(transA: c.transA, transB: c.transB, m: c.m, n: c.n, k: c.k, count: c.count)
-            if algorithm == .winograd {
-                // 16 GEMMs per block, one per tile position, on the block's transformed tiles (reused
-                // by the next block of the same worker); the filter gradient (C) is accumulated.
-                call.period = 16
+            if algorithm.isWinograd {
+                // 16 (F(2x2)) or 36 (F(4x4)) GEMMs per block, one per tile position, on the block's
+                // transformed tiles (reused by the next block of the same worker); the filter
+                // gradient (C) is accumulated.
+                call.period = algorithm == .winograd4x4 ? 36 : 16
                 call.aStride = c.m * c.k
                 call.bStride = c.k * c.n
                 call.cStride = c.m * c.n
@@ -69,7 +70,7 @@ struct GemmPlan: Sendable {
             }
             return call
         })
-        plan.workerParallel = algorithm == .winograd
+        plan.workerParallel = algorithm.isWinograd
         return plan
     }
 

@@ -25,12 +25,9 @@ struct Conv2DReferenceTests {
         return h ^ salt
     }
 
-    /// Extra tolerance factor per algorithm: Winograd's transforms add up to 4x4 inputs (coefficients
-    /// 1 and 1/2, exact in binary) before and after the products; its error stays within a small
-    /// multiple of direct summation (measured up to 2.4x in float32, Lavin & Gray; PERF-NOTES 2.4),
-    /// so it gets 8x the direct bound.
+    /// Extra tolerance factor per algorithm (``winogradFactor(_:)``; 1 for the others).
     static func factor(_ algorithm: Conv2DAlgorithm, _ g: Conv2DGeometry) -> Float {
-        algorithm.effective(for: g) == .winograd ? 8 : 1
+        winogradFactor(algorithm.effective(for: g))
     }
 
     @Test func tableIsPopulated() throws {

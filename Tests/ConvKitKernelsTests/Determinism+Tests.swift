@@ -18,7 +18,7 @@ struct DeterminismTests {
         #expect(Self.geometry != nil && Self.depthwiseGeometry != nil)
     }
 
-    @Test(arguments: [Conv2DAlgorithm.im2col, .winograd, .depthwise, .direct, .naive])
+    @Test(arguments: [Conv2DAlgorithm.im2col, .winograd, .winograd4x4, .depthwise, .direct, .naive])
     func sameThreadCountIsBitIdentical(_ algorithm: Conv2DAlgorithm) throws {
         let g = try #require(algorithm == .depthwise ? Self.depthwiseGeometry : Self.geometry)
         let x = [Float].random(count: g.inputCount, seed: 1)
@@ -57,14 +57,14 @@ struct DeterminismTests {
 
     /// OpenBLAS may round differently with 1 and 2 threads: GEMM-based algorithms agree across
     /// thread counts within the reference tolerance (2·k·ε·Σ|a·b|).
-    @Test(arguments: [Conv2DAlgorithm.im2col, .winograd])
+    @Test(arguments: [Conv2DAlgorithm.im2col, .winograd, .winograd4x4])
     func gemmAlgorithmsAgreeAcrossThreadCounts(_ algorithm: Conv2DAlgorithm) throws {
         let g = try #require(Self.geometry)
         let x = [Float].random(count: g.inputCount, seed: 7)
         let w = [Float].random(count: g.filterCount, seed: 8)
         let magnitude = Conv2DRunner.forward(g, .naive, input: x.magnitudes, filter: w.magnitudes, bias: nil)
         let serial = Conv2DRunner.forward(g, algorithm, input: x, filter: w, bias: nil)
-        let factor: Float = algorithm == .winograd ? 8 : 1
+        let factor = winogradFactor(algorithm)
         for context in Self.contexts.dropFirst() {
             let parallel = Conv2DRunner.forward(g, algorithm, input: x, filter: w, bias: nil, context: context)
             #expect(firstMismatch(parallel, serial) { factor * sumTolerance(terms: g.columnRows, magnitude: magnitude[$0]) } == nil)

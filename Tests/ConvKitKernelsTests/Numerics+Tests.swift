@@ -10,7 +10,7 @@ struct NumericsTests {
 
     /// With flushing (the default), subnormal inputs read as zero inside the GEMM-based kernels;
     /// without it, IEEE gradual underflow gives subnormal results.
-    @Test(arguments: [Conv2DAlgorithm.im2col, .winograd])
+    @Test(arguments: [Conv2DAlgorithm.im2col, .winograd, .winograd4x4])
     func subnormalInputsAreFlushedInsideKernels(_ algorithm: Conv2DAlgorithm) throws {
         let g = try Conv2DGeometry(batch: 2, inputChannels: 4, inputSize: 10, outputChannels: 3, kernelSize: 3, padding: 1)
         let x = [Float](repeating: Self.tiny, count: g.inputCount)
@@ -38,8 +38,8 @@ struct NumericsTests {
     }
 
     /// NaN and ∞ in the input reach exactly the outputs that read them, in every algorithm but
-    /// Winograd. Winograd's transforms mix a whole 4×4 input tile into all four outputs of its 2×2
-    /// tile (and ∞ − ∞ gives NaN there), so a non-finite input also reaches the neighbours in its
+    /// Winograd. Winograd's transforms mix a whole 4×4 (6×6) input tile into all outputs of its 2×2
+    /// (4×4) tile (and ∞ − ∞ gives NaN there), so a non-finite input also reaches the neighbours in its
     /// tiles: it is never lost (every output the reference makes non-finite is non-finite), but it
     /// spreads further. docs/Kernels.md states this.
     @Test(arguments: Conv2DAlgorithm.allCases)
@@ -53,7 +53,7 @@ struct NumericsTests {
             let w = [Float](repeating: 1, count: g.filterCount)
             let y = Conv2DRunner.forward(g, algorithm, input: x, filter: w, bias: nil)
             let reference = Conv2DRunner.forward(g, .naive, input: x, filter: w, bias: nil)
-            let mixesTiles = algorithm.effective(for: g) == .winograd
+            let mixesTiles = algorithm.effective(for: g).isWinograd
             for i in 0..<y.count {
                 if mixesTiles {
                     #expect(reference[i].isFinite || !y[i].isFinite, "winograd output \(i): \(y[i]) vs \(reference[i])")

@@ -13,6 +13,7 @@
 #include "ck_pool.h"
 #include "ck_conv_direct.h"
 #include "ck_winograd.h"
+#include "ck_winograd4.h"
 #include "ck_activation.h"
 
 #endif /* CONVKIT_CKERNELS_H */

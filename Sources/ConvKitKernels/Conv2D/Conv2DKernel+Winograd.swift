@@ -1,11 +1,12 @@
 import ConvKitCKernels
 
-/// Convolution by Winograd's F(2×2, 3×3) for 3×3, stride-1, undilated, ungrouped convolutions
-/// with padding ≤ 2 (see ``Winograd2x2`` for the transforms).
+/// Convolution by Winograd's F(m×m, 3×3), m = 2 or 4 (``Tile``), for 3×3, stride-1, undilated,
+/// ungrouped convolutions with padding ≤ 2 (see ``Winograd2x2`` and ``Winograd4x4`` for the
+/// transforms). Below, `α = m + 2` and `α²` = 16 (F(2×2)) or 36 (F(4×4)).
 ///
-/// The batch's `N·TH` rows of tiles (`TH = ⌈OH/2⌉` rows of `TW = ⌈OW/2⌉` tiles per image) are cut
+/// The batch's `N·TH` rows of tiles (`TH = ⌈OH/m⌉` rows of `TW = ⌈OW/m⌉` tiles per image) are cut
 /// into blocks of `r` tile rows (`T = r·TW` tiles, possibly spanning images). Per block (`ξ` = one
-/// of the 16 tile positions):
+/// of the `α²` tile positions):
 ///
 ///     forward:         M[ξ] [O × T] = U[ξ] [O × C] · V[ξ] [C × T]         U = G·w·Gᵀ,  V = Bᵀ·x·B,  y = Aᵀ·M·A (+ bias, activation)
 ///     backwardData:    the forward algorithm on dY with the flipped, transposed filter
@@ -13,26 +14,55 @@ import ConvKitCKernels
 ///                      transposed convolution an ordinary one)
 ///     backwardFilter:  dU[ξ] [O × C] += dM[ξ] [O × T] · V[ξ]ᵀ [T × C],     dM = A·dY·Aᵀ,  dw = Gᵀ·dU·G
 ///
-/// A block's transformed tiles (`16·(C + O)·T` floats) are sized to stay in cache between the
-/// transform that writes them, the 16 GEMMs and the transform that reads them (``Plan``).
+/// A block's transformed tiles (`α²·(C + O)·T` floats) are sized to stay in cache between the
+/// transform that writes them, the `α²` GEMMs and the transform that reads them (``Plan``).
 /// Threading: up to `context.threads` workers each run whole blocks (transforms and
 /// **single-threaded** GEMMs; ``Conv2DKernel`` holds OpenBLAS at one thread for Winograd, so
 /// threading never nests); backwardFilter gives each worker its own `dU` and sums them in worker
-/// order (bit-identical for a given thread count). The transforms run as AVX-512 C kernels
+/// order (bit-identical for a given thread count). F(2×2)'s transforms run as AVX-512 C kernels
 /// (`ck_wino_*`, ConvKitCKernels) when `context.simdLevel >= .avx512` (AVX2 ones for rows of ≤ 8
 /// tiles), AVX2 C kernels for the tile transforms at `.avx2` (the filter transforms stay in Swift
-/// there), portable Swift otherwise.
+/// there), portable Swift otherwise. F(4×4)'s run as AVX-512 C kernels (`ck_wino4_*`) at
+/// `.avx512`, AVX2 ones at `.avx2`, portable Swift otherwise.
 ///
-/// 16 multiplies per 2×2 tile and channel pair replace 36: 2.25× fewer flops than direct or im2col.
-/// Error: the transforms add at most 4×4 inputs with coefficients 1 and ½ (exact in binary), so the
+/// F(2×2): 16 multiplies per 2×2 tile and channel pair replace 36, 2.25× fewer flops than direct or
+/// im2col; the transforms add at most 4×4 inputs with coefficients 1 and ½ (exact in binary), so the
 /// error stays within a small multiple of direct summation (measured ≤ 2.4× in float32); tests
-/// use 8× the direct tolerance.
+/// use 8× the direct tolerance. F(4×4): 36 multiplies replace 144 (4× fewer), with larger error
+/// growth (``Winograd4x4``; tests use 256× the direct tolerance).
 ///
-/// Workspace (floats): `16·O·C` transformed filters (+ `9·O·C` flipped filters for backwardData),
-/// a row of zeros, and per worker `16·(C + O)·T` block tiles (+ `16·O·C` for its `dU` in
+/// Workspace (floats): `α²·O·C` transformed filters (+ `9·O·C` flipped filters for backwardData),
+/// a row of zeros, and per worker `α²·(C + O)·T` block tiles (+ `α²·O·C` for its `dU` in
 /// backwardFilter).
 enum Conv2DWinograd {
-    /// `true` when Winograd F(2×2, 3×3) applies to `g`.
+    /// The output tile of a Winograd algorithm: F(2×2, 3×3) or F(4×4, 3×3).
+    enum Tile: Sendable {
+        case f2x2, f4x4
+
+        /// Outputs per tile along an axis (`m`).
+        var size: Int { self == .f2x2 ? 2 : 4 }
+        /// Transformed positions per tile (`α² = (m + 2)²`): one GEMM each.
+        var positions: Int { self == .f2x2 ? 16 : 36 }
+        /// Floats of transformed tiles a block aims for: ``Conv2DWinograd/blockFloats`` (2 MiB) for
+        /// F(2×2); 4 MiB for F(4×4), measured against 1 and 2 MiB (thread CPU time, best of 4 × 12
+        /// calls, 1 thread, Cooperlake sgemm): resnet_3x3 forward 3.61 vs 3.83 ms at 2 MiB (16 vs 10
+        /// tile rows per block), other directions and vgg_3x3 within 2% (vgg's blocks are set by
+        /// ``Conv2DWinograd/minimumBlockTiles`` either way); 1 MiB was slower.
+        var blockFloats: Int { self == .f2x2 ? Conv2DWinograd.blockFloats : 1 << 20 }
+        /// Tiles along an axis of `outputSize` outputs: `⌈outputSize / m⌉`.
+        func tiles(_ outputSize: Int) -> Int { (outputSize + size - 1) / size }
+
+        /// `U = G·g·Gᵀ` for the `count` filters (see ``Winograd2x2``/``Winograd4x4``).
+        func transformFilters(_ filter: UnsafePointer<Float>, count: Int, into U: UnsafeMutablePointer<Float>,
+                              context: ComputeContext) {
+            switch self {
+            case .f2x2: Winograd2x2.transformFilters(filter, count: count, into: U, context: context)
+            case .f4x4: Winograd4x4.transformFilters(filter, count: count, into: U, context: context)
+            }
+        }
+    }
+
+    /// `true` when Winograd F(2×2, 3×3) and F(4×4, 3×3) apply to `g`.
     static func supports(_ g: Conv2DGeometry) -> Bool {
         g.kernelHeight == 3 && g.kernelWidth == 3 && g.strideHeight == 1 && g.strideWidth == 1
             && g.dilationHeight == 1 && g.dilationWidth == 1 && g.groups == 1
@@ -46,8 +76,9 @@ enum Conv2DWinograd {
                             paddingHeight: 2 - g.paddingHeight, paddingWidth: 2 - g.paddingWidth)
     }
 
-    /// Floats of transformed tiles (`16·(C + O)·T`) a block aims for: 2 MiB, measured best of
-    /// 1, 2 and 4 MiB on resnet_3x3 (1 thread, Zen 5, 1 MiB L2 per core, 32 MiB L3).
+    /// Floats of transformed tiles (`α²·(C + O)·T`) an F(2×2) block aims for: 2 MiB, measured best
+    /// of 1, 2 and 4 MiB on resnet_3x3 (1 thread, Zen 5, 1 MiB L2 per core, 32 MiB L3). F(4×4)
+    /// aims for 4 MiB (``Tile/blockFloats``).
     static let blockFloats = 1 << 19
     /// Fewest tiles a block aims for: below ~128 columns the GEMMs lose efficiency and each block
     /// re-reads all of `U` (alexnet_c3: 6 MiB); measured 160 vs 220 GFLOP/s at 49 vs 98+ tiles.
@@ -58,6 +89,7 @@ enum Conv2DWinograd {
 
     /// Blocks of tile rows and workers under a workspace of `capFloats`.
     struct Plan {
+        let tile: Tile
         let tilesHigh: Int, tilesWide: Int
         var tilesPerImage: Int { tilesHigh * tilesWide }
         let rows: Int               // tile rows in the batch: N · TH
@@ -65,28 +97,30 @@ enum Conv2DWinograd {
         var blockTiles: Int { rowsPerBlock * tilesWide }
         var blocks: Int { (rows + rowsPerBlock - 1) / rowsPerBlock }
         let workers: Int
-        let filterFloats: Int       // 16·O·C (plus 9·O·C for the flipped filter of backwardData)
+        let filterFloats: Int       // α²·O·C (plus 9·O·C for the flipped filter of backwardData)
         let rowFloats: Int          // a row of zeros (read for rows outside the image)
-        let inputFloats: Int        // 16·C·blockTiles
-        let productFloats: Int      // 16·O·blockTiles
-        let gradientFloats: Int     // 16·O·C per worker for backwardFilter, else 0
+        let inputFloats: Int        // α²·C·blockTiles
+        let productFloats: Int      // α²·O·blockTiles
+        let gradientFloats: Int     // α²·O·C per worker for backwardFilter, else 0
         var perWorker: Int { inputFloats + productFloats + gradientFloats }
         var workspaceCount: Int { filterFloats + rowFloats + workers * perWorker }
 
-        init(_ g: Conv2DGeometry, capFloats: Int, extraFilterFloats: Int = 0, filterGradient: Bool = false,
+        init(_ g: Conv2DGeometry, tile: Tile, capFloats: Int, extraFilterFloats: Int = 0, filterGradient: Bool = false,
              maxWorkers: Int = ComputeContext.availableCores) {
-            tilesHigh = Winograd2x2.tiles(g.outputHeight)
-            tilesWide = Winograd2x2.tiles(g.outputWidth)
+            self.tile = tile
+            let positions = tile.positions
+            tilesHigh = tile.tiles(g.outputHeight)
+            tilesWide = tile.tiles(g.outputWidth)
             rows = g.batch * tilesHigh
             let C = g.inputChannels, O = g.outputChannels
-            filterFloats = 16 * O * C + extraFilterFloats
+            filterFloats = positions * O * C + extraFilterFloats
             rowFloats = max(g.inputWidth, g.outputWidth) + 4
-            gradientFloats = filterGradient ? 16 * O * C : 0
-            let perRow = 16 * (C + O) * tilesWide
+            gradientFloats = filterGradient ? positions * O * C : 0
+            let perRow = positions * (C + O) * tilesWide
             let room = capFloats - filterFloats - rowFloats
             // Blocks near the target size, a multiple of the worker count (equal shares; a layer
             // smaller than one target block is still split between the workers).
-            let target = min(rows, max(1, Conv2DWinograd.blockFloats / perRow,
+            let target = min(rows, max(1, tile.blockFloats / perRow,
                                        (Conv2DWinograd.minimumBlockTiles + tilesWide - 1) / tilesWide))
             var workers = max(1, min(maxWorkers, rows))
             var perBlock = 1
@@ -102,24 +136,24 @@ enum Conv2DWinograd {
             }
             rowsPerBlock = perBlock
             self.workers = max(1, min(workers, (rows + perBlock - 1) / perBlock))
-            inputFloats = 16 * C * perBlock * tilesWide
-            productFloats = 16 * O * perBlock * tilesWide
+            inputFloats = positions * C * perBlock * tilesWide
+            productFloats = positions * O * perBlock * tilesWide
         }
     }
 
     /// The plan a kernel uses in `direction` for a workspace of `floats`.
-    static func plan(_ g: Conv2DGeometry, direction: Conv2DDirection, workspaceFloats floats: Int) -> Plan? {
+    static func plan(_ g: Conv2DGeometry, tile: Tile, direction: Conv2DDirection, workspaceFloats floats: Int) -> Plan? {
         switch direction {
-        case .forward: return Plan(g, capFloats: floats)
-        case .backwardFilter: return Plan(g, capFloats: floats, filterGradient: true)
+        case .forward: return Plan(g, tile: tile, capFloats: floats)
+        case .backwardFilter: return Plan(g, tile: tile, capFloats: floats, filterGradient: true)
         case .backwardData:
             guard let t = transposedGeometry(g) else { return nil }
-            return Plan(t, capFloats: floats, extraFilterFloats: g.filterCount)   // the flipped filter: 9·O·C floats
+            return Plan(t, tile: tile, capFloats: floats, extraFilterFloats: g.filterCount)   // the flipped filter: 9·O·C floats
         }
     }
 
-    static func workspaceCount(_ g: Conv2DGeometry, direction: Conv2DDirection, capBytes: Int) -> Int {
-        plan(g, direction: direction, workspaceFloats: capBytes / MemoryLayout<Float>.stride)?.workspaceCount ?? 0
+    static func workspaceCount(_ g: Conv2DGeometry, tile: Tile, direction: Conv2DDirection, capBytes: Int) -> Int {
+        plan(g, tile: tile, direction: direction, workspaceFloats: capBytes / MemoryLayout<Float>.stride)?.workspaceCount ?? 0
     }
 
     /// Calls `body(image, tileRows, offset)` for each image's part of the batch's tile rows
@@ -137,13 +171,31 @@ enum Conv2DWinograd {
     }
 
     /// `V[ξ][c][t] = (Bᵀ·d·B)[ξ]` for the tile rows `rows` of the batch (`T` tiles, `V` is
-    /// `[16][C][T]`); on the calling thread.
+    /// `[α²][C][T]`); on the calling thread.
     static func transformInputs(_ g: Conv2DGeometry, plan: Plan, rows: Range<Int>, input x: UnsafePointer<Float>,
                                 zeroRow: UnsafePointer<Float>, into v: UnsafeMutablePointer<Float>, simd: SIMDLevel) {
         let C = g.inputChannels, H = g.inputHeight, W = g.inputWidth, P = g.paddingHeight
         let TW = plan.tilesWide, T = rows.count * TW
         segments(rows, tilesHigh: plan.tilesHigh, tilesWide: TW) { image, tileRows, offset in
             let planes = x + image * C * H * W
+            if plan.tile == .f4x4 {
+                if simd >= .avx512 {
+                    ck_wino4_input_avx512(planes, H * W, C, H, W, P, TW, tileRows.lowerBound, tileRows.upperBound,
+                                          v + offset, T, C * T)
+                    return
+                }
+                if simd >= .avx2 {
+                    ck_wino4_input_avx2(planes, H * W, C, H, W, P, TW, tileRows.lowerBound, tileRows.upperBound,
+                                        v + offset, T, C * T)
+                    return
+                }
+                for c in 0..<C {
+                    Winograd4x4.transformInputPlane(planes + c * H * W, height: H, width: W, padding: P, rows: tileRows,
+                                                    tilesWide: TW, out: v + c * T + offset,
+                                                    positionStride: C * T)
+                }
+                return
+            }
             if simd >= .avx512 && TW > Conv2DWinograd.narrow {
                 ck_wino_input_avx512(planes, H * W, C, H, W, P, TW, tileRows.lowerBound, tileRows.upperBound,
                                      v + offset, T, C * T)
@@ -167,25 +219,26 @@ enum Conv2DWinograd {
     /// `y = act(conv(x, w) + bias)`; **overwrites** `output`. `extraFilterFloats` floats at the start
     /// of the workspace are left alone (backwardData keeps its flipped filter there).
     static func forward(
-        _ g: Conv2DGeometry,
+        _ g: Conv2DGeometry, tile: Tile,
         input: UnsafePointer<Float>, filter: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
         activation: FusedActivation, output: UnsafeMutablePointer<Float>,
         workspace: UnsafeMutableBufferPointer<Float>, extraFilterFloats: Int = 0, context: ComputeContext
     ) {
         guard let ws = workspace.baseAddress else { return }
-        let plan = Plan(g, capFloats: workspace.count, extraFilterFloats: extraFilterFloats)
+        let plan = Plan(g, tile: tile, capFloats: workspace.count, extraFilterFloats: extraFilterFloats)
         precondition(plan.workspaceCount <= workspace.count, "Winograd workspace too small")
         let C = g.inputChannels, O = g.outputChannels
         let OH = g.outputHeight, OW = g.outputWidth
         let TH = plan.tilesHigh, TW = plan.tilesWide
+        let positions = tile.positions
         let U = ws + extraFilterFloats
-        let zeroRow = U + 16 * O * C
+        let zeroRow = U + positions * O * C
         zeroRow.update(repeating: 0, count: plan.rowFloats)
-        Winograd2x2.transformFilters(filter, count: O * C, into: U, context: context)
+        tile.transformFilters(filter, count: O * C, into: U, context: context)
 
         let x = SharedBuffer(readOnly: UnsafeBufferPointer(start: input, count: g.inputCount))
         let y = SharedBuffer(UnsafeMutableBufferPointer(start: output, count: g.outputCount))
-        let u = SharedBuffer(UnsafeMutableBufferPointer(start: U, count: 16 * O * C + plan.rowFloats))
+        let u = SharedBuffer(UnsafeMutableBufferPointer(start: U, count: positions * O * C + plan.rowFloats))
         let blocks = SharedBuffer(UnsafeMutableBufferPointer(start: zeroRow + plan.rowFloats,
                                                              count: plan.workers * plan.perWorker))
         let b = bias.map { SharedBuffer(readOnly: UnsafeBufferPointer(start: $0, count: O)) }
@@ -194,19 +247,37 @@ enum Conv2DWinograd {
         Conv2DImageParallel.eachWorker(plan.blocks, workers: workers, context: context) { worker, range in
             let V = blocks.base + worker * plan.perWorker
             let M = V + plan.inputFloats
-            let zero = UnsafePointer(u.base + 16 * O * C)
+            let zero = UnsafePointer(u.base + positions * O * C)
             for block in range {
                 let rows = (block * plan.rowsPerBlock)..<min(plan.rows, (block + 1) * plan.rowsPerBlock)
                 let T = rows.count * TW
                 transformInputs(g, plan: plan, rows: rows, input: x.base, zeroRow: zero, into: V, simd: simd)
-                // 16 single-threaded GEMMs (OpenBLAS is held at one thread for Winograd).
-                for xi in 0..<16 {
+                // α² single-threaded GEMMs (OpenBLAS is held at one thread for Winograd).
+                for xi in 0..<positions {
                     BLAS.sgemm(m: O, n: T, k: C, a: u.base + xi * O * C, lda: C, b: V + xi * C * T, ldb: T, beta: 0,
                                c: M + xi * O * T, ldc: T)
                 }
                 // y = Aᵀ M A (+ bias, activation) for the block's output rows.
                 segments(rows, tilesHigh: TH, tilesWide: TW) { image, tileRows, offset in
                     let planes = y.base + image * O * OH * OW
+                    if tile == .f4x4 {
+                        if simd >= .avx512 {
+                            ck_wino4_output_avx512(M + offset, T, O * T, O, OH, OW, TW, tileRows.lowerBound,
+                                                   tileRows.upperBound, b?.base, relu ? 1 : 0, planes, OH * OW)
+                            return
+                        }
+                        if simd >= .avx2 {
+                            ck_wino4_output_avx2(M + offset, T, O * T, O, OH, OW, TW, tileRows.lowerBound,
+                                                 tileRows.upperBound, b?.base, relu ? 1 : 0, planes, OH * OW)
+                            return
+                        }
+                        for o in 0..<O {
+                            Winograd4x4.transformOutputPlane(M + o * T + offset, positionStride: O * T, rows: tileRows,
+                                                             tilesWide: TW, plane: planes + o * OH * OW, height: OH,
+                                                             width: OW, bias: b?[o] ?? 0, activation: activation)
+                        }
+                        return
+                    }
                     if simd >= .avx512 && TW > Conv2DWinograd.narrow {
                         ck_wino_output_avx512(M + offset, T, O * T, O, OH, OW, TW, tileRows.lowerBound,
                                               tileRows.upperBound, b?.base, relu ? 1 : 0, planes, OH * OW)
@@ -234,7 +305,7 @@ extension Conv2DWinograd {
     /// `dX` = the forward Winograd convolution of `dY` with the flipped, transposed filter and
     /// padding `2 − P`. **Overwrites** `inputGradient`.
     static func backwardData(
-        _ g: Conv2DGeometry, outputGradient: UnsafePointer<Float>, filter: UnsafePointer<Float>,
+        _ g: Conv2DGeometry, tile: Tile, outputGradient: UnsafePointer<Float>, filter: UnsafePointer<Float>,
         inputGradient: UnsafeMutablePointer<Float>, workspace: UnsafeMutableBufferPointer<Float>,
         context: ComputeContext
     ) {
@@ -250,7 +321,7 @@ extension Conv2DWinograd {
                 for k in 0..<9 { to[k] = from[8 - k] }
             }
         }
-        forward(t, input: outputGradient, filter: ws, bias: nil, activation: .identity, output: inputGradient,
+        forward(t, tile: tile, input: outputGradient, filter: ws, bias: nil, activation: .identity, output: inputGradient,
                 workspace: workspace, extraFilterFloats: 9 * O * C, context: context)
     }
 
@@ -258,18 +329,19 @@ extension Conv2DWinograd {
 
     /// `dW (+)= Gᵀ (Σ_blocks dM[ξ] · V[ξ]ᵀ) G` and the bias gradient. Overwrites unless `accumulate`.
     static func backwardFilter(
-        _ g: Conv2DGeometry, input: UnsafePointer<Float>, outputGradient: UnsafeBufferPointer<Float>,
+        _ g: Conv2DGeometry, tile: Tile, input: UnsafePointer<Float>, outputGradient: UnsafeBufferPointer<Float>,
         filterGradient: UnsafeMutablePointer<Float>, biasGradient: UnsafeMutableBufferPointer<Float>?,
         accumulate: Bool, workspace: UnsafeMutableBufferPointer<Float>, context: ComputeContext
     ) {
         guard let ws = workspace.baseAddress, let dyBase = outputGradient.baseAddress else { return }
-        let plan = Plan(g, capFloats: workspace.count, filterGradient: true)
+        let plan = Plan(g, tile: tile, capFloats: workspace.count, filterGradient: true)
         precondition(plan.workspaceCount <= workspace.count, "Winograd workspace too small")
         let C = g.inputChannels, O = g.outputChannels
         let OH = g.outputHeight, OW = g.outputWidth
         let TH = plan.tilesHigh, TW = plan.tilesWide
+        let positions = tile.positions
         // The transformed-filter slot of the forward layout holds the summed dU here.
-        let zeroRow = ws + 16 * O * C
+        let zeroRow = ws + positions * O * C
         zeroRow.update(repeating: 0, count: plan.rowFloats)
 
         let x = SharedBuffer(readOnly: UnsafeBufferPointer(start: input, count: g.inputCount))
@@ -277,12 +349,12 @@ extension Conv2DWinograd {
         let shared = SharedBuffer(UnsafeMutableBufferPointer(start: ws, count: plan.workspaceCount))
         let simd = context.simdLevel
         let workers = min(context.threads, plan.workers)
-        let first = 16 * O * C + plan.rowFloats
+        let first = positions * O * C + plan.rowFloats
         Conv2DImageParallel.eachWorker(plan.blocks, workers: workers, context: context) { worker, range in
             let V = shared.base + first + worker * plan.perWorker
             let dM = V + plan.inputFloats
-            let dU = dM + plan.productFloats      // this worker's [16][O][C]
-            let zero = UnsafePointer(shared.base + 16 * O * C)
+            let dU = dM + plan.productFloats      // this worker's [α²][O][C]
+            let zero = UnsafePointer(shared.base + positions * O * C)
             var beta: Float = 0
             for block in range {
                 let rows = (block * plan.rowsPerBlock)..<min(plan.rows, (block + 1) * plan.rowsPerBlock)
@@ -290,6 +362,24 @@ extension Conv2DWinograd {
                 transformInputs(g, plan: plan, rows: rows, input: x.base, zeroRow: zero, into: V, simd: simd)
                 segments(rows, tilesHigh: TH, tilesWide: TW) { image, tileRows, offset in
                     let planes = dy.base + image * O * OH * OW
+                    if tile == .f4x4 {
+                        if simd >= .avx512 {
+                            ck_wino4_output_grad_avx512(planes, OH * OW, O, OH, OW, TW, tileRows.lowerBound,
+                                                        tileRows.upperBound, dM + offset, T, O * T)
+                            return
+                        }
+                        if simd >= .avx2 {
+                            ck_wino4_output_grad_avx2(planes, OH * OW, O, OH, OW, TW, tileRows.lowerBound,
+                                                      tileRows.upperBound, dM + offset, T, O * T)
+                            return
+                        }
+                        for o in 0..<O {
+                            Winograd4x4.transformOutputGradientPlane(planes + o * OH * OW, height: OH, width: OW,
+                                                                     rows: tileRows, tilesWide: TW,
+                                                                     out: dM + o * T + offset, positionStride: O * T)
+                        }
+                        return
+                    }
                     if simd >= .avx512 && TW > Conv2DWinograd.narrow {
                         ck_wino_output_grad_avx512(planes, OH * OW, O, OH, OW, TW, tileRows.lowerBound,
                                                    tileRows.upperBound, dM + offset, T, O * T)
@@ -306,7 +396,7 @@ extension Conv2DWinograd {
                                                                  out: dM + o * T + offset, positionStride: O * T)
                     }
                 }
-                for xi in 0..<16 {
+                for xi in 0..<positions {
                     BLAS.sgemm(transB: true, m: O, n: C, k: T, a: dM + xi * O * T, lda: T, b: V + xi * C * T, ldb: T,
                                beta: beta, c: dU + xi * O * C, ldc: C)
                 }
@@ -317,12 +407,23 @@ extension Conv2DWinograd {
         let stride = plan.perWorker, offset = first + plan.inputFloats + plan.productFloats
         if simd >= .avx512 {
             let dw = SharedBuffer(UnsafeMutableBufferPointer(start: filterGradient, count: 9 * O * C))
-            parallelFor(O * C, grain: 16, elementsPerIndex: 16 * workers + 9, context: context) { range in
-                ck_wino_filter_grad_avx512(shared.base + offset, stride, max(1, workers), range.lowerBound,
-                                           range.upperBound, O * C, dw.base, accumulate ? 1 : 0)
+            parallelFor(O * C, grain: 16, elementsPerIndex: positions * workers + 9, context: context) { range in
+                if tile == .f4x4 {
+                    ck_wino4_filter_grad_avx512(shared.base + offset, stride, max(1, workers), range.lowerBound,
+                                                range.upperBound, O * C, dw.base, accumulate ? 1 : 0)
+                } else {
+                    ck_wino_filter_grad_avx512(shared.base + offset, stride, max(1, workers), range.lowerBound,
+                                               range.upperBound, O * C, dw.base, accumulate ? 1 : 0)
+                }
+            }
+        } else if simd >= .avx2 && tile == .f4x4 {
+            let dw = SharedBuffer(UnsafeMutableBufferPointer(start: filterGradient, count: 9 * O * C))
+            parallelFor(O * C, grain: 8, elementsPerIndex: positions * workers + 9, context: context) { range in
+                ck_wino4_filter_grad_avx2(shared.base + offset, stride, max(1, workers), range.lowerBound,
+                                          range.upperBound, O * C, dw.base, accumulate ? 1 : 0)
             }
         } else {
-            reduceAndTransformFilterGradients(shared: shared, offset: offset, stride: stride, workers: workers,
+            reduceAndTransformFilterGradients(tile: tile, shared: shared, offset: offset, stride: stride, workers: workers,
                                               count: O * C, filterGradient: filterGradient, accumulate: accumulate,
                                               context: context)
         }
@@ -332,24 +433,30 @@ extension Conv2DWinograd {
         }
     }
 
-    /// Portable path: `workspace[0 ..< 16·count] = Σ_w dU_w`, then `dW (+)= Gᵀ·dU·G`.
-    static func reduceAndTransformFilterGradients(shared: SharedBuffer<Float>, offset: Int, stride: Int, workers: Int,
-                                                  count: Int, filterGradient: UnsafeMutablePointer<Float>,
+    /// Portable path: `workspace[0 ..< α²·count] = Σ_w dU_w`, then `dW (+)= Gᵀ·dU·G`.
+    static func reduceAndTransformFilterGradients(tile: Tile, shared: SharedBuffer<Float>, offset: Int, stride: Int,
+                                                  workers: Int, count: Int, filterGradient: UnsafeMutablePointer<Float>,
                                                   accumulate: Bool, context: ComputeContext) {
-        parallelFor(16 * count, context: context) { range in
+        parallelFor(tile.positions * count, context: context) { range in
             for i in range {
                 var sum = shared.base[offset + i]
                 for worker in 1..<max(1, workers) { sum += shared.base[offset + worker * stride + i] }
                 shared.base[i] = sum
             }
         }
-        Winograd2x2.transformFilterGradients(shared.base, count: count, into: filterGradient, accumulate: accumulate,
-                                             context: context)
+        switch tile {
+        case .f2x2:
+            Winograd2x2.transformFilterGradients(shared.base, count: count, into: filterGradient, accumulate: accumulate,
+                                                 context: context)
+        case .f4x4:
+            Winograd4x4.transformFilterGradients(shared.base, count: count, into: filterGradient, accumulate: accumulate,
+                                                 context: context)
+        }
     }
 
     /// The GEMMs one call issues (for the benchmark's BLAS ceiling).
-    static func gemmCalls(_ g: Conv2DGeometry, direction: Conv2DDirection, workspaceFloats: Int) -> [GEMMCall] {
-        guard let plan = plan(g, direction: direction, workspaceFloats: workspaceFloats) else { return [] }
+    static func gemmCalls(_ g: Conv2DGeometry, tile: Tile, direction: Conv2DDirection, workspaceFloats: Int) -> [GEMMCall] {
+        guard let plan = plan(g, tile: tile, direction: direction, workspaceFloats: workspaceFloats) else { return [] }
         let geometry = direction == .backwardData ? (transposedGeometry(g) ?? g) : g
         let C = geometry.inputChannels, O = geometry.outputChannels
         var calls: [GEMMCall] = []
@@ -357,9 +464,9 @@ extension Conv2DWinograd {
         for (rows, blocks) in [(plan.rowsPerBlock, full), (rest, rest > 0 ? 1 : 0)] where blocks > 0 {
             let T = rows * plan.tilesWide
             if direction == .backwardFilter {
-                calls.append(GEMMCall(transA: false, transB: true, m: O, n: C, k: T, count: 16 * blocks))
+                calls.append(GEMMCall(transA: false, transB: true, m: O, n: C, k: T, count: tile.positions * blocks))
             } else {
-                calls.append(GEMMCall(transA: false, transB: false, m: O, n: T, k: C, count: 16 * blocks))
+                calls.append(GEMMCall(transA: false, transB: false, m: O, n: T, k: C, count: tile.positions * blocks))
             }
         }
         return calls

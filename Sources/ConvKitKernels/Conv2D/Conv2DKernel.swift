@@ -11,6 +11,11 @@ public enum Conv2DAlgorithm: String, CaseIterable, Sendable, Hashable {
     /// Applies to 3×3, stride-1, undilated, ungrouped convolutions with equal padding ≤ 2; other
     /// shapes run ``im2col`` instead (same results up to rounding).
     case winograd
+    /// Winograd F(4×4, 3×3): 36 GEMMs in the transformed domain, 4× fewer multiplications than
+    /// direct, with larger rounding error than ``winograd`` (coefficients up to 8 and 1/6; see
+    /// docs/Kernels.md). Same shapes as ``winograd``; others run ``im2col``. Selectable only:
+    /// ``automatic`` does not pick it.
+    case winograd4x4
     /// im2col with Dispatch over images and single-threaded GEMMs (``Conv2DImageParallel``): the
     /// alternative to one threaded GEMM per chunk, kept so the benchmark can compare the two.
     case im2colImageParallel
@@ -29,19 +34,31 @@ public enum Conv2DAlgorithm: String, CaseIterable, Sendable, Hashable {
     public func supports(_ g: Conv2DGeometry) -> Bool {
         switch self {
         case .naive, .im2col, .im2colImageParallel, .automatic: return true
-        case .winograd: return Conv2DWinograd.supports(g)
+        case .winograd, .winograd4x4: return Conv2DWinograd.supports(g)
         case .depthwise: return Conv2DDepthwise.supports(g)
         case .direct: return Conv2DDirect.supports(g)
         }
     }
 
     /// `true` for algorithms that issue `cblas_sgemm` calls.
-    public var usesBLAS: Bool { self == .im2col || self == .winograd || self == .im2colImageParallel }
+    public var usesBLAS: Bool { self == .im2col || isWinograd || self == .im2colImageParallel }
+
+    /// `true` for the Winograd algorithms (``winograd``, ``winograd4x4``).
+    public var isWinograd: Bool { self == .winograd || self == .winograd4x4 }
+
+    /// The tile of a Winograd algorithm (`nil` for the others).
+    var winogradTile: Conv2DWinograd.Tile? {
+        switch self {
+        case .winograd: return .f2x2
+        case .winograd4x4: return .f4x4
+        default: return nil
+        }
+    }
 
     /// The thread count OpenBLAS gets during a call: `context`'s, except for
-    /// ``im2colImageParallel`` and ``winograd``, whose workers each call single-threaded GEMMs.
+    /// ``im2colImageParallel`` and the Winograd algorithms, whose workers each call single-threaded GEMMs.
     func blasContext(_ context: ComputeContext) -> ComputeContext {
-        self == .im2colImageParallel || self == .winograd
+        self == .im2colImageParallel || isWinograd
             ? ComputeContext(threads: 1, flushesDenormals: context.flushesDenormals) : context
     }
 
@@ -158,7 +175,8 @@ public enum Conv2DKernel {
         switch resolved {
         case .naive: return 0
         case .im2col: return Conv2DLoweringPlan(g, capBytes: capBytes).workspaceCount
-        case .winograd: return Conv2DWinograd.workspaceCount(g, direction: direction, capBytes: capBytes)
+        case .winograd: return Conv2DWinograd.workspaceCount(g, tile: .f2x2, direction: direction, capBytes: capBytes)
+        case .winograd4x4: return Conv2DWinograd.workspaceCount(g, tile: .f4x4, direction: direction, capBytes: capBytes)
         case .im2colImageParallel: return Conv2DImageParallel.workspaceCount(g, direction: direction, capBytes: capBytes)
         case .direct: return Conv2DDirect.workspaceCount(g, direction: direction, capBytes: capBytes)
         case .depthwise, .automatic: return 0
@@ -184,8 +202,10 @@ public enum Conv2DKernel {
         switch algorithm.effective(for: g) {
         case .naive: return true
         case .im2col: return Conv2DLoweringPlan(g, workspaceFloats: workspace).workspaceCount <= workspace
-        case .winograd:
-            guard let plan = Conv2DWinograd.plan(g, direction: direction, workspaceFloats: workspace) else { return false }
+        case .winograd, .winograd4x4:
+            guard let tile = algorithm.effective(for: g).winogradTile,
+                  let plan = Conv2DWinograd.plan(g, tile: tile, direction: direction, workspaceFloats: workspace)
+            else { return false }
             return plan.workspaceCount <= workspace
         case .im2colImageParallel: return workspace >= Conv2DImageParallel.perWorker(g, direction: direction)
         case .direct: return Conv2DDirect.workspaceSuffices(g, direction: direction, workspace: workspace)
@@ -203,7 +223,8 @@ public enum Conv2DKernel {
         switch algorithm.effective(for: g, direction: direction) {
         case .naive: return []
         case .im2col: return Conv2DIm2col.gemmCalls(g, plan: Conv2DLoweringPlan(g, workspaceFloats: floats), direction: direction)
-        case .winograd: return Conv2DWinograd.gemmCalls(g, direction: direction, workspaceFloats: floats)
+        case .winograd: return Conv2DWinograd.gemmCalls(g, tile: .f2x2, direction: direction, workspaceFloats: floats)
+        case .winograd4x4: return Conv2DWinograd.gemmCalls(g, tile: .f4x4, direction: direction, workspaceFloats: floats)
         case .im2colImageParallel:
             let K = g.columnRows, P = g.outputPlane, Og = g.outputChannelsPerGroup, count = g.batch * g.groups
             switch direction {
@@ -247,9 +268,10 @@ public enum Conv2DKernel {
             case .naive: Conv2DNaive.forward(g, input: input, filter: filter, bias: bias, activation: activation, output: output)
             case .im2col: Conv2DIm2col.forward(g, input: input, filter: filter, bias: bias, activation: activation,
                                                output: output, workspace: workspace, context: context)
-            case .winograd:
-                guard let x = input.baseAddress, let w = filter.baseAddress, let y = output.baseAddress else { return }
-                Conv2DWinograd.forward(g, input: x, filter: w, bias: bias?.baseAddress, activation: activation, output: y,
+            case .winograd, .winograd4x4:
+                guard let x = input.baseAddress, let w = filter.baseAddress, let y = output.baseAddress,
+                      let tile = resolved.winogradTile else { return }
+                Conv2DWinograd.forward(g, tile: tile, input: x, filter: w, bias: bias?.baseAddress, activation: activation, output: y,
                                        workspace: workspace, context: context)
             case .im2colImageParallel:
                 guard let x = input.baseAddress, let w = filter.baseAddress, let y = output.baseAddress else { return }
@@ -293,9 +315,10 @@ public enum Conv2DKernel {
             case .naive: Conv2DNaive.backwardData(g, outputGradient: outputGradient, filter: filter, inputGradient: inputGradient)
             case .im2col: Conv2DIm2col.backwardData(g, outputGradient: outputGradient, filter: filter,
                                                     inputGradient: inputGradient, workspace: workspace, context: context)
-            case .winograd:
-                guard let dy = outputGradient.baseAddress, let w = filter.baseAddress, let dx = inputGradient.baseAddress else { return }
-                Conv2DWinograd.backwardData(g, outputGradient: dy, filter: w, inputGradient: dx, workspace: workspace, context: context)
+            case .winograd, .winograd4x4:
+                guard let dy = outputGradient.baseAddress, let w = filter.baseAddress, let dx = inputGradient.baseAddress,
+                      let tile = resolved.winogradTile else { return }
+                Conv2DWinograd.backwardData(g, tile: tile, outputGradient: dy, filter: w, inputGradient: dx, workspace: workspace, context: context)
             case .im2colImageParallel:
                 guard let dy = outputGradient.baseAddress, let w = filter.baseAddress, let dx = inputGradient.baseAddress else { return }
                 Conv2DImageParallel.backwardData(g, outputGradient: dy, filter: w, inputGradient: dx, workspace: workspace,
@@ -352,9 +375,10 @@ public enum Conv2DKernel {
                 guard let x = input.baseAddress, let dw = filterGradient.baseAddress else { return }
                 Conv2DDepthwise.backwardFilter(g, input: x, outputGradient: outputGradient, filterGradient: dw,
                                                biasGradient: biasGradient, accumulate: accumulate, context: context)
-            case .winograd:
-                guard let x = input.baseAddress, let dw = filterGradient.baseAddress else { return }
-                Conv2DWinograd.backwardFilter(g, input: x, outputGradient: outputGradient, filterGradient: dw,
+            case .winograd, .winograd4x4:
+                guard let x = input.baseAddress, let dw = filterGradient.baseAddress,
+                      let tile = resolved.winogradTile else { return }
+                Conv2DWinograd.backwardFilter(g, tile: tile, input: x, outputGradient: outputGradient, filterGradient: dw,
                                               biasGradient: biasGradient, accumulate: accumulate, workspace: workspace, context: context)
             case .naive: Conv2DNaive.backwardFilter(g, input: input, outputGradient: outputGradient,
                                                     filterGradient: filterGradient, biasGradient: biasGradient, accumulate: accumulate)
