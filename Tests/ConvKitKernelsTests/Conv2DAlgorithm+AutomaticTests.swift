@@ -49,6 +49,28 @@ struct Conv2DAutomaticThreadRuleTests {
         }
     }
 
+    /// Winograd's tile: F(4×4) for resnet_3x3 and vgg_3x3 (filled 4×4 tiles, 64+ channels), F(2×2)
+    /// for alexnet_c3 (13×13 fills 66% of its 4×4 tiles) and for layers with fewer channels; below
+    /// AVX2, F(2×2) (which fits in the workspace F(4×4) asked for).
+    @Test func winogradTileRule() throws {
+        let resnet = try Conv2DGeometry(batch: 8, inputChannels: 64, inputSize: 56, outputChannels: 64, kernelSize: 3, padding: 1)
+        let vgg = try Conv2DGeometry(batch: 8, inputChannels: 128, inputSize: 28, outputChannels: 128, kernelSize: 3, padding: 1)
+        let alexnet = try Conv2DGeometry(batch: 8, inputChannels: 256, inputSize: 13, outputChannels: 384, kernelSize: 3, padding: 1)
+        let narrow = try Conv2DGeometry(batch: 8, inputChannels: 32, inputSize: 28, outputChannels: 64, kernelSize: 3, padding: 1)
+        let large: Conv2DAlgorithm = SIMDLevel.detected >= .avx2 ? .winograd4x4 : .winograd
+        for direction in Conv2DDirection.allCases {
+            #expect(Conv2DAlgorithm.automatic.effective(for: resnet, direction: direction, context: .serial) == large)
+            #expect(Conv2DAlgorithm.automatic.effective(for: vgg, direction: direction, context: .serial) == large)
+            #expect(Conv2DAlgorithm.automatic.effective(for: alexnet, direction: direction, context: .serial) == .winograd)
+            #expect(Conv2DAlgorithm.automatic.effective(for: narrow, direction: direction, context: .serial) == .winograd)
+            #expect(Conv2DAlgorithm.automatic.effective(for: resnet, direction: direction,
+                                                        context: ComputeContext.serial.with(simdLevel: .portable)) == .winograd)
+            #expect(Conv2DKernel.workspaceCount(resnet, algorithm: .automatic, direction: direction)
+                    >= Conv2DKernel.workspaceCount(resnet, algorithm: .winograd, direction: direction)
+                    || SIMDLevel.detected < .avx2)
+        }
+    }
+
     /// The workspace `automatic` asks for runs either choice, and the image-parallel choice gives
     /// the im2col result (up to the GEMM tolerance) at 2 threads.
     @Test func workspaceFitsBothChoices() {

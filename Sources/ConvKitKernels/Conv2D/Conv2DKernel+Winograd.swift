@@ -69,6 +69,23 @@ enum Conv2DWinograd {
             && g.paddingHeight == g.paddingWidth && g.paddingHeight <= 2
     }
 
+    /// ``Conv2DAlgorithm/automatic`` picks F(4×4) over F(2×2) when `g` has at least 64 input and
+    /// output channels, its 4×4 tiles are at least 80% filled (`OH·OW ≥ 0.8·16·TH·TW`), and each
+    /// direction's F(4×4) plan stays within the default 32 MiB cap. Measured (1 thread, Zen 5,
+    /// Cooperlake sgemm, F(2×2) / F(4×4) ms): resnet_3x3 5.89 / 3.43 forward, 6.94 / 4.93
+    /// backwardFilter; vgg_3x3 5.45 / 3.57, 5.36 / 3.70; resnet_3x3_n1 0.576 / 0.443; alexnet_c3
+    /// (13×13: 66% filled, 128 tiles in the batch, 14 MB of transformed filters) 7.78 / 9.24, a loss.
+    static func prefersLargeTiles(_ g: Conv2DGeometry) -> Bool {
+        guard supports(g), g.inputChannels >= 64, g.outputChannels >= 64 else { return false }
+        let tile = Tile.f4x4
+        let covered = 16 * tile.tiles(g.outputHeight) * tile.tiles(g.outputWidth)
+        guard 5 * g.outputHeight * g.outputWidth >= 4 * covered else { return false }
+        let capBytes = Conv2DLoweringPlan.defaultWorkspaceCapBytes
+        return Conv2DDirection.allCases.allSatisfy {
+            workspaceCount(g, tile: tile, direction: $0, capBytes: capBytes) * MemoryLayout<Float>.stride <= capBytes
+        }
+    }
+
     /// The geometry of the backward-data pass as a forward convolution of `dY` (see the type).
     static func transposedGeometry(_ g: Conv2DGeometry) -> Conv2DGeometry? {
         try? Conv2DGeometry(batch: g.batch, inputChannels: g.outputChannels, inputHeight: g.outputHeight,

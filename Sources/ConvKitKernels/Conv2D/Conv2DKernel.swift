@@ -68,7 +68,11 @@ public enum Conv2DAlgorithm: String, CaseIterable, Sendable, Hashable {
     /// 1. depthwise-style layers (one input channel per output channel, groups > 1) → ``depthwise``;
     /// 2. 3×3 stride-1 layers that Winograd supports, with at least 16 input and output channels and
     ///    an output of at least 8×8 → ``winograd`` (2.25× fewer multiplies, AVX-512 transforms in
-    ///    cache-sized blocks: 1.6–2.5× im2col and 1.1–1.5× direct on resnet/vgg/alexnet 3×3, 1 thread);
+    ///    cache-sized blocks: 1.6–2.5× im2col and 1.1–1.5× direct on resnet/vgg/alexnet 3×3, 1 thread),
+    ///    or ``winograd4x4`` (4× fewer multiplies) where ``Conv2DWinograd/prefersLargeTiles(_:)``
+    ///    holds: at least 64 input and output channels, 4×4 tiles at least 80% filled, and every
+    ///    direction within the default workspace cap (resnet_3x3, vgg_3x3: 1.4–1.7× F(2×2) at
+    ///    1 thread; alexnet_c3, 13×13 in 66%-filled tiles, loses: 0.84–0.96×);
     /// 3. layers that ``direct`` supports (groups 1, AVX-512 CPU), with a kernel larger than 1×1,
     ///    at least 2 images and a reduction `C·KH·KW <= 2400` → ``direct`` (measured 1.1–5× faster
     ///    than im2col on LeNet C1/C3, AlexNet C1 and C2, and on par or faster on strided_3x3, docs/Architecture.md;
@@ -82,7 +86,9 @@ public enum Conv2DAlgorithm: String, CaseIterable, Sendable, Hashable {
         case .automatic:
             if g.groups > 1 && Conv2DDepthwise.supports(g) { return .depthwise }
             if Conv2DWinograd.supports(g) && g.inputChannels >= 16 && g.outputChannels >= 16
-                && g.outputHeight >= 8 && g.outputWidth >= 8 { return .winograd }
+                && g.outputHeight >= 8 && g.outputWidth >= 8 {
+                return Conv2DWinograd.prefersLargeTiles(g) ? .winograd4x4 : .winograd
+            }
             if Conv2DDirect.supports(g) && g.kernelPlane > 1 && g.columnRows <= Conv2DDirect.automaticMaxReduction
                 && g.batch >= 2 { return .direct }
             return .im2col
@@ -94,12 +100,15 @@ public enum Conv2DAlgorithm: String, CaseIterable, Sendable, Hashable {
     /// What actually runs for `g` in `direction` with vector instructions up to `simdLevel`:
     /// ``effective(for:)``, except that ``direct`` runs ``im2col`` for `backwardData` of strided,
     /// dilated or over-padded layers (no transposed form), below ``SIMDLevel/avx512`` (its kernels are AVX-512 C code;
-    /// im2col is its portable path). ``Conv2DKernel`` resolves every call with the context's level;
+    /// im2col is its portable path), and that ``automatic``'s ``winograd4x4`` runs ``winograd``
+    /// below ``SIMDLevel/avx2`` (F(4×4)'s portable transforms were not measured to win; F(2×2)'s
+    /// plan fits in F(4×4)'s workspace: fewer transformed floats per tile row and filter). ``Conv2DKernel`` resolves every call with the context's level;
     /// workspace sizes and GEMM lists use the detected level, and the workspace of ``direct`` also
     /// fits an im2col run (one output row per chunk), so a lowered level always finds enough room.
     public func effective(for g: Conv2DGeometry, direction: Conv2DDirection,
                           simdLevel: SIMDLevel = .detected) -> Conv2DAlgorithm {
         let resolved = effective(for: g)
+        if self == .automatic && resolved == .winograd4x4 && simdLevel < .avx2 { return .winograd }
         if resolved == .direct && (simdLevel < Conv2DDirect.requiredLevel
                                    || (direction == .backwardData && !Conv2DDirect.supportsBackwardData(g))) {
             return .im2col
