@@ -113,14 +113,16 @@ final class GemmBench: @unchecked Sendable {
         }
     }
 
-    /// Issues every call of the plan once, through the same thread gate as the kernels
-    /// (`BLAS.withThreads`): with `context.threads` OpenBLAS threads, or, for a worker-parallel
-    /// plan, split over up to `context.threads` workers with OpenBLAS at one thread.
+    /// Issues every call of the plan once, the way the kernels do, through the same thread gate
+    /// (`BLAS.withThreads`, OpenBLAS at one thread): each call split by columns over
+    /// `context.threads` workers (`BLAS.sgemm(..., context:)`, as im2col and dense issue them), or,
+    /// for a worker-parallel plan, whole calls split over up to `context.threads` workers.
     func run(_ context: ComputeContext) {
         let workers = plan.workerParallel ? min(context.threads, operands.count) : 1
         if workers <= 1 {
-            let blas = plan.workerParallel ? ComputeContext(threads: 1) : context
-            BLAS.withThreads(for: blas) { issue(worker: 0, of: 1) }
+            BLAS.withThreads(for: ComputeContext(threads: 1)) {
+                issue(worker: 0, of: 1, split: plan.workerParallel ? ComputeContext(threads: 1) : context)
+            }
             return
         }
         BLAS.withThreads(for: ComputeContext(threads: 1)) {
@@ -131,7 +133,7 @@ final class GemmBench: @unchecked Sendable {
     }
 
     /// Worker `worker`'s share of the calls: a contiguous range of whole periods (blocks).
-    private func issue(worker: Int, of workers: Int) {
+    private func issue(worker: Int, of workers: Int, split: ComputeContext = ComputeContext(threads: 1)) {
         for op in operands[worker] {
             let call = op.call
             guard let a = op.a.read.baseAddress, let b = op.b.read.baseAddress,
@@ -146,7 +148,7 @@ final class GemmBench: @unchecked Sendable {
                            a: a + j * call.aStride, lda: call.transA ? call.m : call.k,
                            b: b + j * call.bStride, ldb: call.transB ? call.k : call.n,
                            beta: i < first + period ? call.firstBeta : call.laterBeta,
-                           c: c + j * call.cStride, ldc: call.n)
+                           c: c + j * call.cStride, ldc: call.n, context: split)
             }
         }
     }

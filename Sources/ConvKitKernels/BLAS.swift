@@ -53,6 +53,69 @@ public enum BLAS {
                     a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
     }
 
+    /// ``sgemm(transA:transB:m:n:k:alpha:a:lda:b:ldb:beta:c:ldc:)`` split over `context.threads`
+    /// workers by columns of C: worker `w` computes the slab of columns `[j0, j1)` (a multiple of
+    /// ``parallelColumnGrain``), with `op(A)` shared and OpenBLAS at **one** thread, so ConvKit never
+    /// runs OpenBLAS's own threads.
+    ///
+    /// Why: OpenBLAS's idle threads spin (`sched_yield`) for a while after each threaded call, and
+    /// on a 2-core machine they take the core that ConvKit's Dispatch loops (im2col packing, direct,
+    /// Winograd, pooling) need next. Measured at 2 threads (1 thread's figures are unaffected):
+    /// with OpenBLAS threads spinning, `convkit-bench` showed alexnet_c1 backwardData (im2col)
+    /// 8.48 ms median against 5.78 with `OPENBLAS_THREAD_TIMEOUT=4`, strided_3x3 3.78 against 2.56,
+    /// and direct's 2-worker calls alternating 4.0 and 8.0 ms right after threaded GEMMs.
+    ///
+    /// Every element of C is computed by one single-threaded call over the whole `k` (the split
+    /// is over columns only), so the result does not depend on the thread count. Calls with fewer
+    /// than `2·parallelColumnGrain` columns or under ``parallelMinimumFlops`` run as one call.
+    /// Call it on the caller's thread, inside ``withThreads(for:usesBLAS:_:)`` with a one-thread
+    /// context (never from inside ``parallelFor(_:grain:elementsPerIndex:context:_:)``).
+    @inlinable
+    public static func sgemm(
+        transA: Bool = false, transB: Bool = false,
+        m: Int, n: Int, k: Int,
+        alpha: Float = 1,
+        a: UnsafePointer<Float>, lda: Int,
+        b: UnsafePointer<Float>, ldb: Int,
+        beta: Float = 0,
+        c: UnsafeMutablePointer<Float>, ldc: Int,
+        context: ComputeContext
+    ) {
+        let flops = 2.0 * Double(m) * Double(n) * Double(k)
+        let parts = min(context.threads, n / parallelColumnGrain)
+        if parts <= 1 || flops < parallelMinimumFlops {
+            sgemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb,
+                  beta: beta, c: c, ldc: ldc)
+            return
+        }
+        precondition(fits(m) && fits(n) && fits(k) && fits(lda) && fits(ldb) && fits(ldc),
+                     "sgemm: sizes m=\(m) n=\(n) k=\(k) lda=\(lda) ldb=\(ldb) ldc=\(ldc) exceed Int32")
+        // Extents of the operands (rows × leading dimension, the last row only as long as needed).
+        let aShared = SharedBuffer(readOnly: UnsafeBufferPointer(start: a, count: transA ? (k - 1) * lda + m : (m - 1) * lda + k))
+        let bShared = SharedBuffer(readOnly: UnsafeBufferPointer(start: b, count: transB ? (n - 1) * ldb + k : (k - 1) * ldb + n))
+        let cShared = SharedBuffer(UnsafeMutableBufferPointer(start: c, count: (m - 1) * ldc + n))
+        let grains = n / parallelColumnGrain
+        parallelFor(parts, context: ComputeContext(threads: parts, minimumElementsPerThread: 1,
+                                                   flushesDenormals: context.flushesDenormals)) { range in
+            for part in range {
+                // Slab boundaries on the grain; the last slab takes the remainder.
+                let j0 = part * grains / parts * parallelColumnGrain
+                let j1 = part == parts - 1 ? n : (part + 1) * grains / parts * parallelColumnGrain
+                sgemm(transA: transA, transB: transB, m: m, n: j1 - j0, k: k, alpha: alpha,
+                      a: aShared.base, lda: lda, b: bShared.base + (transB ? j0 * ldb : j0), ldb: ldb,
+                      beta: beta, c: cShared.base + j0, ldc: ldc)
+            }
+        }
+    }
+
+    /// Columns per unit of ``sgemm(transA:transB:m:n:k:alpha:a:lda:b:ldb:beta:c:ldc:context:)``'s
+    /// split (a multiple of OpenBLAS's 16-wide AVX-512 micro-tile).
+    public static let parallelColumnGrain = 64
+
+    /// Smallest GEMM (flops) that the parallel ``sgemm(transA:transB:m:n:k:alpha:a:lda:b:ldb:beta:c:ldc:context:)``
+    /// splits: below 2²², a Dispatch round trip costs more than half the work gains.
+    public static let parallelMinimumFlops = Double(1 << 22)
+
     // MARK: Threads
 
     /// OpenBLAS's current thread count (process-wide).

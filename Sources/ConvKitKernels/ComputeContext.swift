@@ -5,11 +5,11 @@ import Dispatch
 /// Every kernel takes a context; there is no global thread pool and nothing is read from the
 /// environment. `ComputeContext.serial` runs everything on the caller's thread.
 ///
-/// The thread count governs two things, never at the same time (threading never nests):
-/// - ConvKit's own loops (im2col, col2im, bias, pooling, activations) are split into at most
-///   `threads` chunks and run with `DispatchQueue.concurrentPerform` (see ``parallelFor(_:grain:context:_:)``);
-/// - OpenBLAS's GEMMs, which run on the caller's thread, outside any Dispatch loop, with up to
-///   `threads` OpenBLAS threads (see ``BLAS/prepareThreads(for:)``: OpenBLAS's count is process-wide).
+/// The thread count bounds ConvKit's own loops (im2col, col2im, bias, pooling, activations, the
+/// direct and Winograd workers, and GEMMs split by columns), which run in at most `threads` chunks
+/// with `DispatchQueue.concurrentPerform` (see ``parallelFor(_:grain:context:_:)``). OpenBLAS runs
+/// at one thread inside every ConvKit kernel (see ``BLAS/withThreads(for:usesBLAS:_:)``): its idle
+/// threads spin for a while after a threaded call and take the cores ConvKit's loops need next.
 public struct ComputeContext: Sendable, Hashable, CustomStringConvertible {
     /// Upper bound on the threads a call may keep busy (>= 1).
     public let threads: Int
@@ -40,6 +40,13 @@ public struct ComputeContext: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// This context with another vector-instruction limit (clamped to ``SIMDLevel/detected``).
+    /// The context OpenBLAS runs under inside ConvKit's kernels: one thread (ConvKit splits GEMMs
+    /// over its own workers instead, see ``BLAS/sgemm(transA:transB:m:n:k:alpha:a:lda:b:ldb:beta:c:ldc:context:)``),
+    /// with this context's denormal policy.
+    public var blasSerial: ComputeContext {
+        ComputeContext(threads: 1, flushesDenormals: flushesDenormals)
+    }
+
     public func with(simdLevel: SIMDLevel) -> ComputeContext {
         ComputeContext(threads: threads, minimumElementsPerThread: minimumElementsPerThread,
                        flushesDenormals: flushesDenormals, simdLevel: simdLevel)

@@ -3,15 +3,15 @@ import ConvKitKernels
 
 /// The thread-count rule of `Conv2DAlgorithm.automatic` (docs/Architecture.md, algorithm map).
 struct Conv2DAutomaticThreadRuleTests {
-    /// A small strided layer (0.81 MFLOP per image): its backwardData has no direct form (stride 2),
-    /// so `automatic` lowers it, on any CPU.
+    /// A small strided layer: its backwardData has no direct form (stride 2), so `automatic` lowers
+    /// it, on any CPU.
     static let tiny = try! Conv2DGeometry(batch: 8, inputChannels: 8, inputSize: 27, outputChannels: 12,
                                           kernelSize: 5, stride: 2, padding: 1)
     static let strided = try! Conv2DGeometry(batch: 8, inputChannels: 128, inputSize: 28, outputChannels: 256,
                                              kernelSize: 3, stride: 2, padding: 1)
 
-    /// One threaded GEMM at 1 thread, per-image workers at 2.
-    @Test func tinyPerImageGEMMsGoImageParallelWithThreads() {
+    /// One GEMM per chunk at 1 thread, per-image workers at 2.
+    @Test func smallLayersGoImageParallelWithThreads() {
         let g = Self.tiny
         #expect(Conv2DAlgorithm.automatic.effective(for: g, direction: .backwardData, context: .serial) == .im2col)
         #expect(Conv2DAlgorithm.automatic.effective(for: g, direction: .backwardData,
@@ -21,18 +21,31 @@ struct Conv2DAutomaticThreadRuleTests {
                                                  context: ComputeContext(threads: 2)) == .im2col)
     }
 
-    /// strided_3x3 (115 MFLOP per image): forward and backwardFilter run direct on AVX-512 CPUs;
-    /// backwardData (no strided transposed form) keeps one threaded GEMM at any thread count.
-    @Test func largePerImageGEMMsStayWithOneThreadedGEMM() {
+    /// strided_3x3 (8 images): forward and backwardFilter run direct on AVX-512 CPUs; backwardData
+    /// (no strided transposed form) and every direction below AVX-512 lower the images: one
+    /// GEMM per chunk at 1 thread, one image per worker at 2 and 4 threads (8 splits evenly).
+    @Test func largerLayersLowerPerImageWithThreads() {
         for threads in [1, 2, 4] {
             let context = ComputeContext(threads: threads)
-            #expect(Conv2DAlgorithm.automatic.effective(for: Self.strided, direction: .backwardData, context: context) == .im2col)
+            let lowered: Conv2DAlgorithm = threads == 1 ? .im2col : .im2colImageParallel
+            #expect(Conv2DAlgorithm.automatic.effective(for: Self.strided, direction: .backwardData, context: context) == lowered)
             for direction in [Conv2DDirection.forward, .backwardFilter] {
                 let picked = Conv2DAlgorithm.automatic.effective(for: Self.strided, direction: direction, context: context)
-                #expect(picked == (SIMDLevel.detected >= .avx512 ? .direct : .im2col))
+                #expect(picked == (SIMDLevel.detected >= .avx512 ? .direct : lowered))
                 #expect(Conv2DAlgorithm.automatic.effective(for: Self.strided, direction: direction,
-                                                            context: context.with(simdLevel: .avx2)) == .im2col)
+                                                            context: context.with(simdLevel: .avx2)) == lowered)
             }
+        }
+    }
+
+    /// A batch that does not split evenly over the threads (3 images, 2 threads) or a single image
+    /// keeps one GEMM per chunk, split by columns.
+    @Test func unevenBatchesKeepOneGEMMPerChunk() throws {
+        for batch in [1, 3] {
+            let g = try Conv2DGeometry(batch: batch, inputChannels: 128, inputSize: 28, outputChannels: 256,
+                                       kernelSize: 3, stride: 2, padding: 1)
+            #expect(Conv2DAlgorithm.automatic.effective(for: g, direction: .backwardData,
+                                                        context: ComputeContext(threads: 2)) == .im2col)
         }
     }
 

@@ -12,9 +12,10 @@
 /// the bias and activation fused in; output gradients gathered from NCHW). Pointwise convolutions
 /// (1×1, stride 1, no padding) use the input planes as the column matrix: no copy, no workspace.
 ///
-/// Threading: GEMMs run on the caller's thread with `context.threads` OpenBLAS threads; packing,
-/// unpacking, staging and bias loops run in ``parallelFor(_:grain:elementsPerIndex:context:_:)``
-/// between GEMMs, never around one.
+/// Threading: each GEMM is split by columns over `context.threads` workers, each a single-threaded
+/// OpenBLAS call (``BLAS/sgemm(transA:transB:m:n:k:alpha:a:lda:b:ldb:beta:c:ldc:context:)``;
+/// OpenBLAS's own threads never run); packing, unpacking, staging and bias loops run in
+/// ``parallelFor(_:grain:elementsPerIndex:context:_:)`` between GEMMs, never around one.
 enum Conv2DIm2col {
     static func forward(
         _ g: Conv2DGeometry,
@@ -39,13 +40,13 @@ enum Conv2DIm2col {
                 let out = y + n0 * O * P + group * Og * P
                 let groupBias = b.map { $0 + group * Og }
                 if g.isPointwise {
-                    BLAS.sgemm(m: Og, n: P, k: K, a: weights, lda: K, b: image, ldb: P, beta: 0, c: out, ldc: P)
+                    BLAS.sgemm(m: Og, n: P, k: K, a: weights, lda: K, b: image, ldb: P, beta: 0, c: out, ldc: P, context: context)
                     epilogueInPlace(out, channels: Og, plane: P, bias: groupBias, activation: activation, context: context)
                 } else if count > 1, let columns, let staging {
                     let Q = count * P
                     Im2col.pack(g, images: image, imageStride: C * HW, imageCount: count, outputRows: 0..<g.outputHeight,
                                 columns: columns, context: context)
-                    BLAS.sgemm(m: Og, n: Q, k: K, a: weights, lda: K, b: columns, ldb: Q, beta: 0, c: staging, ldc: Q)
+                    BLAS.sgemm(m: Og, n: Q, k: K, a: weights, lda: K, b: columns, ldb: Q, beta: 0, c: staging, ldc: Q, context: context)
                     Im2col.scatter(staging: staging, outputChannels: Og, plane: P, imageCount: count,
                                    output: out, imageStride: O * P, bias: groupBias, activation: activation, context: context)
                 } else if let columns {
@@ -55,7 +56,7 @@ enum Conv2DIm2col {
                         Im2col.pack(g, images: image, imageStride: C * HW, imageCount: 1, outputRows: i0..<(i0 + rows),
                                     columns: columns, context: context)
                         BLAS.sgemm(m: Og, n: rows * OW, k: K, a: weights, lda: K, b: columns, ldb: rows * OW, beta: 0,
-                                   c: out + i0 * OW, ldc: P)
+                                   c: out + i0 * OW, ldc: P, context: context)
                         i0 += rows
                     }
                     epilogueInPlace(out, channels: Og, plane: P, bias: groupBias, activation: activation, context: context)
@@ -102,13 +103,13 @@ enum Conv2DIm2col {
                 if g.isPointwise {
                     // dX[n,g] [Cg × HW] = W[g]ᵀ · dY[n,g], written in place.
                     BLAS.sgemm(transA: true, m: K, n: P, k: Og, a: weights, lda: K, b: gradient, ldb: P, beta: 0,
-                               c: imageGradient, ldc: P)
+                               c: imageGradient, ldc: P, context: context)
                 } else if count > 1, let columns, let staging {
                     let Q = count * P
                     Im2col.gather(outputGradient: gradient, imageStride: O * P, outputChannels: Og, plane: P,
                                   imageCount: count, staging: staging, context: context)
                     BLAS.sgemm(transA: true, m: K, n: Q, k: Og, a: weights, lda: K, b: staging, ldb: Q, beta: 0,
-                               c: columns, ldc: Q)
+                               c: columns, ldc: Q, context: context)
                     Im2col.unpack(g, columns: columns, outputRows: 0..<g.outputHeight, images: imageGradient,
                                   imageStride: C * HW, imageCount: count, zeroFirst: true, context: context)
                 } else if let columns {
@@ -116,7 +117,7 @@ enum Conv2DIm2col {
                     while i0 < g.outputHeight {
                         let rows = min(plan.rowsPerChunk, g.outputHeight - i0)
                         BLAS.sgemm(transA: true, m: K, n: rows * OW, k: Og, a: weights, lda: K,
-                                   b: gradient + i0 * OW, ldb: P, beta: 0, c: columns, ldc: rows * OW)
+                                   b: gradient + i0 * OW, ldb: P, beta: 0, c: columns, ldc: rows * OW, context: context)
                         Im2col.unpack(g, columns: columns, outputRows: i0..<(i0 + rows), images: imageGradient,
                                       imageStride: C * HW, imageCount: 1, zeroFirst: i0 == 0, context: context)
                         i0 += rows
@@ -153,7 +154,7 @@ enum Conv2DIm2col {
                 var beta: Float = (n0 == 0 && !accumulate) ? 0 : 1
                 if g.isPointwise {
                     BLAS.sgemm(transB: true, m: Og, n: K, k: P, a: gradient, lda: P, b: image, ldb: P, beta: beta,
-                               c: weightGradient, ldc: K)
+                               c: weightGradient, ldc: K, context: context)
                 } else if count > 1, let columns, let staging {
                     let Q = count * P
                     Im2col.pack(g, images: image, imageStride: C * HW, imageCount: count, outputRows: 0..<g.outputHeight,
@@ -161,7 +162,7 @@ enum Conv2DIm2col {
                     Im2col.gather(outputGradient: gradient, imageStride: O * P, outputChannels: Og, plane: P,
                                   imageCount: count, staging: staging, context: context)
                     BLAS.sgemm(transB: true, m: Og, n: K, k: Q, a: staging, lda: Q, b: columns, ldb: Q, beta: beta,
-                               c: weightGradient, ldc: K)
+                               c: weightGradient, ldc: K, context: context)
                 } else if let columns {
                     var i0 = 0
                     while i0 < g.outputHeight {
@@ -169,7 +170,7 @@ enum Conv2DIm2col {
                         Im2col.pack(g, images: image, imageStride: C * HW, imageCount: 1, outputRows: i0..<(i0 + rows),
                                     columns: columns, context: context)
                         BLAS.sgemm(transB: true, m: Og, n: K, k: rows * OW, a: gradient + i0 * OW, lda: P,
-                                   b: columns, ldb: rows * OW, beta: beta, c: weightGradient, ldc: K)
+                                   b: columns, ldb: rows * OW, beta: beta, c: weightGradient, ldc: K, context: context)
                         beta = 1
                         i0 += rows
                     }

@@ -7,9 +7,10 @@
 ///     backwardData:    dX[n,g] = col2im(W[g]ᵀ · dY[n,g])
 ///     backwardFilter:  dW_w   += dY[n,g] · cols(X[n,g])ᵀ   per worker w,  then dW = Σ_w dW_w (fixed order)
 ///
-/// This is the alternative to one threaded GEMM per chunk that the threading policy asks us to
-/// measure: it wins when each image's GEMM is too small for OpenBLAS to thread well (it only threads
-/// above M·N·K = 64³) and the batch has at least as many images as threads. Workspace: one image's
+/// This is the alternative to one GEMM per chunk split by columns over the workers that the
+/// threading policy asks us to measure: it wins at 2 threads on every layer of the suite that
+/// lowers (each worker packs and multiplies its own image, with no barrier between packing and
+/// GEMM), provided the batch splits evenly over the workers. Workspace: one image's
 /// columns per worker (plus one filter gradient per worker for backwardFilter); the number of workers
 /// is what fits in the workspace, at most `context.threads`.
 enum Conv2DImageParallel {

@@ -13,11 +13,12 @@ public enum Conv2DAlgorithm: String, CaseIterable, Sendable, Hashable {
     case winograd
     /// Winograd F(4×4, 3×3): 36 GEMMs in the transformed domain, 4× fewer multiplications than
     /// direct, with larger rounding error than ``winograd`` (coefficients up to 8 and 1/6; see
-    /// docs/Kernels.md). Same shapes as ``winograd``; others run ``im2col``. Selectable only:
-    /// ``automatic`` does not pick it.
+    /// docs/Kernels.md). Same shapes as ``winograd``; others run ``im2col``. ``automatic`` picks it
+    /// for layers with 64+ channels and well-filled 4×4 tiles (``Conv2DWinograd/prefersLargeTiles(_:)``).
     case winograd4x4
     /// im2col with Dispatch over images and single-threaded GEMMs (``Conv2DImageParallel``): the
-    /// alternative to one threaded GEMM per chunk, kept so the benchmark can compare the two.
+    /// alternative to one GEMM per chunk split by columns over the workers; ``automatic`` runs it
+    /// instead of ``im2col`` with several threads and an evenly split batch.
     case im2colImageParallel
     /// Direct SIMD loops for depthwise-style convolutions, where each output channel reads one
     /// input channel (`inputChannels / groups == 1`); other shapes run ``im2col`` instead.
@@ -55,11 +56,12 @@ public enum Conv2DAlgorithm: String, CaseIterable, Sendable, Hashable {
         }
     }
 
-    /// The thread count OpenBLAS gets during a call: `context`'s, except for
-    /// ``im2colImageParallel`` and the Winograd algorithms, whose workers each call single-threaded GEMMs.
+    /// The thread count OpenBLAS gets during a call: always one. ``im2colImageParallel`` and the
+    /// Winograd algorithms call single-threaded GEMMs from their workers; ``im2col`` splits each GEMM
+    /// over `context.threads` workers by columns (``BLAS/sgemm(transA:transB:m:n:k:alpha:a:lda:b:ldb:beta:c:ldc:context:)``),
+    /// so OpenBLAS's own threads never run (they would spin on the cores ConvKit's loops need next).
     func blasContext(_ context: ComputeContext) -> ComputeContext {
-        self == .im2colImageParallel || isWinograd
-            ? ComputeContext(threads: 1, flushesDenormals: context.flushesDenormals) : context
+        context.blasSerial
     }
 
     /// What actually runs for `g`: `self`, or ``im2col`` where `self` does not apply; for
@@ -118,13 +120,15 @@ public enum Conv2DAlgorithm: String, CaseIterable, Sendable, Hashable {
 
     /// What a call with `context` runs: ``effective(for:direction:simdLevel:)`` with the context's
     /// vector level, and, for ``automatic``, one rule on the thread count: where the heuristic gives
-    /// ``im2col`` but each image's GEMM is tiny (fewer than ``imageParallelMaxFlops`` per image
-    /// and group, e.g. LeNet-5's layers) and the call may use several threads, it runs
-    /// ``im2colImageParallel`` instead. OpenBLAS threads such GEMMs badly (synchronisation costs
-    /// more than the arithmetic), while per-image workers with single-threaded GEMMs scale: at
-    /// 2 threads, LeNet C1 forward 0.36 vs 1.25 ms, backwardData 0.32 vs 0.71, backwardFilter
-    /// 0.70 vs 1.41; LeNet C3 backwardData 0.42 vs 0.93 (`make bench`, Haswell core, 2026-11-30). Larger GEMMs
-    /// (strided_3x3: 115 MFLOP per image) stay with one threaded GEMM, which wins there.
+    /// ``im2col`` and the call may use several threads over a batch that splits evenly (a multiple
+    /// of the thread count, or at least 4 images per thread), it runs ``im2colImageParallel``: one
+    /// image per worker, each lowering its image and calling single-threaded GEMMs, rather than one
+    /// GEMM per chunk split by columns over the workers (``BLAS/sgemm(transA:transB:m:n:k:alpha:a:lda:b:ldb:beta:c:ldc:context:)``)
+    /// between parallel lowering loops. Measured at 2 threads (OpenBLAS Cooperlake, median ms,
+    /// im2col / im2colImageParallel): alexnet_c1 forward 6.54 / 5.74, backwardData 6.02 / 4.84,
+    /// backwardFilter 9.75 / 6.94; strided_3x3 backwardData 3.22 / 2.71; resnet_1x1 forward 3.59 /
+    /// 2.54, backwardData 3.23 / 2.18, backwardFilter 3.27 / 3.30; and before ConvKit stopped using
+    /// OpenBLAS's threads, LeNet C1 forward 1.25 / 0.36 (Haswell core). Batch 1 keeps ``im2col``.
     public func effective(for g: Conv2DGeometry, direction: Conv2DDirection, context: ComputeContext) -> Conv2DAlgorithm {
         let resolved = effective(for: g, direction: direction, simdLevel: context.simdLevel)
         if self == .automatic && resolved == .im2col && Self.prefersImageParallel(g, threads: context.threads) {
@@ -133,14 +137,8 @@ public enum Conv2DAlgorithm: String, CaseIterable, Sendable, Hashable {
         return resolved
     }
 
-    /// Per-image GEMMs below this many flops (`2·(O/G)·OH·OW·(C/G)·KH·KW`) count as tiny for
-    /// ``effective(for:direction:context:)`` (2²³ ≈ 8.4 MFLOP: LeNet C1 0.24, C3 0.48).
-    public static let imageParallelMaxFlops = 1 << 23
-
     static func prefersImageParallel(_ g: Conv2DGeometry, threads: Int) -> Bool {
-        guard threads > 1 && g.batch >= 2 else { return false }
-        let flops = 2.0 * Double(g.outputChannelsPerGroup) * Double(g.outputPlane) * Double(g.columnRows)
-        return flops < Double(imageParallelMaxFlops)
+        threads > 1 && g.batch >= 2 && (g.batch % threads == 0 || g.batch >= 4 * threads)
     }
 }
 

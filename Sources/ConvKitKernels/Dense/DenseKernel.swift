@@ -39,13 +39,13 @@ public enum DenseKernel {
             }
         case .gemm:
             guard let x = input.baseAddress, let w = weight.baseAddress, let y = output.baseAddress else { return }
-            BLAS.withThreads(for: context) {
+            BLAS.withThreads(for: context.blasSerial) {
             if let bias, let b = bias.baseAddress {
                 // Start from the bias rows and accumulate the product (beta = 1): one pass fewer.
                 for n in 0..<N { (y + n * O).update(from: b, count: O) }
-                BLAS.sgemm(transB: true, m: N, n: O, k: I, a: x, lda: I, b: w, ldb: I, beta: 1, c: y, ldc: O)
+                BLAS.sgemm(transB: true, m: N, n: O, k: I, a: x, lda: I, b: w, ldb: I, beta: 1, c: y, ldc: O, context: context)
             } else {
-                BLAS.sgemm(transB: true, m: N, n: O, k: I, a: x, lda: I, b: w, ldb: I, beta: 0, c: y, ldc: O)
+                BLAS.sgemm(transB: true, m: N, n: O, k: I, a: x, lda: I, b: w, ldb: I, beta: 0, c: y, ldc: O, context: context)
             }
             }
         }
@@ -77,8 +77,8 @@ public enum DenseKernel {
             }
         case .gemm:
             guard let dy = outputGradient.baseAddress, let w = weight.baseAddress, let dx = inputGradient.baseAddress else { return }
-            BLAS.withThreads(for: context) {
-                BLAS.sgemm(m: N, n: I, k: O, a: dy, lda: O, b: w, ldb: I, beta: 0, c: dx, ldc: I)
+            BLAS.withThreads(for: context.blasSerial) {
+                BLAS.sgemm(m: N, n: I, k: O, a: dy, lda: O, b: w, ldb: I, beta: 0, c: dx, ldc: I, context: context)
             }
         }
     }
@@ -113,9 +113,9 @@ public enum DenseKernel {
             }
         case .gemm:
             guard let x = input.baseAddress, let dy = outputGradient.baseAddress, let dw = weightGradient.baseAddress else { return }
-            BLAS.withThreads(for: context) {
+            BLAS.withThreads(for: context.blasSerial) {
                 BLAS.sgemm(transA: true, m: O, n: I, k: N, a: dy, lda: O, b: x, ldb: I,
-                           beta: accumulate ? 1 : 0, c: dw, ldc: I)
+                           beta: accumulate ? 1 : 0, c: dw, ldc: I, context: context)
             }
         }
         if let biasGradient {
