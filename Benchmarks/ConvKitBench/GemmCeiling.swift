@@ -26,8 +26,8 @@ struct GemmCall: Sendable {
 struct GemmPlan: Sendable {
     var calls: [GemmCall]
     /// The kernel splits the calls (in groups of `period`) over its workers, each issuing its share
-    /// with OpenBLAS at one thread (Winograd); otherwise the calls run in turn with `threads`
-    /// OpenBLAS threads.
+    /// with OpenBLAS at one thread (Winograd, im2colImageParallel); otherwise the calls run in turn,
+    /// each split by columns over the workers (im2col, dense).
     var workerParallel = false
     var flops: Double { calls.reduce(0) { $0 + $1.flops } }
     var description: String { calls.map(\.description).joined(separator: " + ") }
@@ -70,7 +70,8 @@ struct GemmPlan: Sendable {
             }
             return call
         })
-        plan.workerParallel = algorithm.isWinograd
+        // Winograd's and im2colImageParallel's workers each issue whole calls (blocks, images).
+        plan.workerParallel = algorithm.isWinograd || algorithm == .im2colImageParallel
         return plan
     }
 
