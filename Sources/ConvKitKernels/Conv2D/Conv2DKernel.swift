@@ -78,7 +78,7 @@ public enum Conv2DAlgorithm: String, CaseIterable, Sendable, Hashable {
     /// 3. layers that ``direct`` supports (groups 1, AVX-512 CPU), with a kernel larger than 1×1,
     ///    at least 2 images and a reduction `C·KH·KW <= 2400` → ``direct`` (measured 1.1–5× faster
     ///    than im2col on LeNet C1/C3, AlexNet C1 and C2, and on par or faster on strided_3x3, docs/Architecture.md;
-    ///    batch 1 keeps the GEMM algorithms, whose GEMMs thread, while direct splits images over
+    ///    batch 1 keeps the GEMM algorithms, whose GEMMs split over the workers by columns, while direct splits images over
     ///    threads). ``effective(for:direction:simdLevel:)`` sends backwardData of strided layers
     ///    (no transposed form) to ``im2col``;
     /// 4. everything else (including 1×1 kernels, whose lowering is at most a strided copy and which
