@@ -26,6 +26,53 @@ struct BLASTests {
         #expect(c == [58, 64, 139, 154])
     }
 
+    /// The column-split GEMM (`sgemm(..., context:)`) against one call of the plain binding, for
+    /// every transpose pair, beta 0 over NaN and beta 1, a width that leaves a remainder slab
+    /// (n = 301 = 4·64 + 45), leading dimensions wider than the matrices, and 1-4 workers. The
+    /// operands are large enough (≥ 2²² flops) for the split to happen.
+    @Test(arguments: [(false, false), (true, false), (false, true), (true, true)])
+    func columnSplitGEMMMatchesOneCall(_ transposes: (Bool, Bool)) {
+        let (transA, transB) = transposes
+        let m = 70, n = 301, k = 120, pad = 3
+        #expect(2 * m * n * k >= Int(BLAS.parallelMinimumFlops) && n >= 2 * BLAS.parallelColumnGrain)
+        let lda = (transA ? m : k) + pad, ldb = (transB ? k : n) + pad, ldc = n + pad
+        let a = [Float].random(count: (transA ? k : m) * lda, seed: 5)
+        let b = [Float].random(count: (transB ? n : k) * ldb, seed: 6)
+        let start = [Float].random(count: m * ldc, seed: 7)
+        for beta: Float in [0, 1] {
+            func product(_ context: ComputeContext?) -> [Float] {
+                var c = beta == 0 ? [Float](repeating: .nan, count: m * ldc) : start
+                a.withUnsafeBufferPointer { ap in b.withUnsafeBufferPointer { bp in c.withUnsafeMutableBufferPointer { cp in
+                    BLAS.withThreads(for: .serial) {
+                        if let context {
+                            BLAS.sgemm(transA: transA, transB: transB, m: m, n: n, k: k, a: ap.baseAddress!, lda: lda,
+                                       b: bp.baseAddress!, ldb: ldb, beta: beta, c: cp.baseAddress!, ldc: ldc,
+                                       context: context)
+                        } else {
+                            BLAS.sgemm(transA: transA, transB: transB, m: m, n: n, k: k, a: ap.baseAddress!, lda: lda,
+                                       b: bp.baseAddress!, ldb: ldb, beta: beta, c: cp.baseAddress!, ldc: ldc)
+                        }
+                    }
+                } } }
+                return c
+            }
+            let reference = product(nil)
+            for threads in 1...4 {
+                let split = product(ComputeContext(threads: threads))
+                var worst: Float = 0, paddingKept = true
+                for i in 0..<m {
+                    for j in 0..<n { worst = max(worst, abs(split[i * ldc + j] - reference[i * ldc + j])) }
+                    // The padding columns of C are never written.
+                    for j in n..<ldc where beta == 1 { paddingKept = paddingKept && split[i * ldc + j] == start[i * ldc + j] }
+                }
+                // Each element sums k = 120 products of values in [-1, 1): rounding stays below 1e-4
+                // (OpenBLAS's blocking may differ between a slab and the whole width).
+                #expect(worst < 1e-4, "transA \(transA) transB \(transB) beta \(beta) threads \(threads): \(worst)")
+                #expect(paddingKept)
+            }
+        }
+    }
+
     @Test func setThreadsRoundTrips() {
         let before = BLAS.threads
         BLAS.prepareThreads(for: .serial)
