@@ -8,43 +8,9 @@
 #if defined(__x86_64__)
 #include <immintrin.h>
 
-#define CK_AVX2 __attribute__((target("avx2,fma")))
+#include "ck_winograd_avx2_internal.h"
+
 #define CK_INLINE __attribute__((always_inline)) static inline
-
-/// Lanes 0 ..< n (n may be <= 0 or >= 8) as a maskload/maskstore mask.
-CK_AVX2 CK_INLINE __m256i ck4_mask8(ptrdiff_t n) {
-    const __m256i iota = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
-    int k = n < 0 ? 0 : n > 8 ? 8 : (int)n;
-    return _mm256_cmpgt_epi32(_mm256_set1_epi32(k), iota);
-}
-
-/// Columns start ... start + 7 of `row`, zero outside 0 ..< width.
-CK_AVX2 CK_INLINE __m256 ck4_columns8(const float *row, ptrdiff_t start, ptrdiff_t width) {
-    if (start >= 0 && start + 8 <= width) return _mm256_loadu_ps(row + start);
-    if (start >= 0) {
-        if (start >= width) return _mm256_setzero_ps();
-        return _mm256_maskload_ps(row + start, ck4_mask8(width - start));
-    }
-    float buffer[8];   // left edge of a padded row
-    for (int j = 0; j < 8; j++) {
-        ptrdiff_t x = start + j;
-        buffer[j] = (x >= 0 && x < width) ? row[x] : 0.0f;
-    }
-    return _mm256_loadu_ps(buffer);
-}
-
-/// The first n floats at p (0 <= n), zero beyond; nothing past them is read.
-CK_AVX2 CK_INLINE __m256 ck4_load8(const float *p, ptrdiff_t n) {
-    if (n >= 8) return _mm256_loadu_ps(p);
-    if (n <= 0) return _mm256_setzero_ps();
-    return _mm256_maskload_ps(p, ck4_mask8(n));
-}
-
-/// Stores the first n lanes of v (nothing when n <= 0).
-CK_AVX2 CK_INLINE void ck4_store8(float *p, __m256 v, ptrdiff_t n) {
-    if (n >= 8) _mm256_storeu_ps(p, v);
-    else if (n > 0) _mm256_maskstore_ps(p, ck4_mask8(n), v);
-}
 
 /// 32 consecutive floats (a0 .. a3) split into their columns mod 4: g[j] lane l = element 4l + j.
 CK_AVX2 CK_INLINE void ck4_deinterleave4_8(__m256 a0, __m256 a1, __m256 a2, __m256 a3, __m256 g[4]) {
@@ -155,10 +121,10 @@ void ck_wino4_input_avx2(const float *in, ptrdiff_t in_plane_stride, ptrdiff_t p
                         continue;
                     }
                     const float *row = plane + yy * W;
-                    ck4_deinterleave4_8(ck4_columns8(row, x, W), ck4_columns8(row, x + 8, W),
-                                        ck4_columns8(row, x + 16, W), ck4_columns8(row, x + 24, W), d);
-                    ck4_deinterleave4_8(ck4_columns8(row, x + 4, W), ck4_columns8(row, x + 12, W),
-                                        ck4_columns8(row, x + 20, W), ck4_columns8(row, x + 28, W), shifted);
+                    ck4_deinterleave4_8(ck_columns8(row, x, W), ck_columns8(row, x + 8, W),
+                                        ck_columns8(row, x + 16, W), ck_columns8(row, x + 24, W), d);
+                    ck4_deinterleave4_8(ck_columns8(row, x + 4, W), ck_columns8(row, x + 12, W),
+                                        ck_columns8(row, x + 20, W), ck_columns8(row, x + 28, W), shifted);
                     d[4] = shifted[0];
                     d[5] = shifted[1];
                     ck4_input_1d_8(d, t[r]);
@@ -166,7 +132,7 @@ void ck_wino4_input_avx2(const float *in, ptrdiff_t in_plane_stride, ptrdiff_t p
                 for (int c = 0; c < 6; c++) {
                     __m256 column[6] = { t[0][c], t[1][c], t[2][c], t[3][c], t[4][c], t[5][c] }, v[6];
                     ck4_input_1d_8(column, v);
-                    for (int r = 0; r < 6; r++) ck4_store8(q + (6 * r + c) * s, v[r], n);
+                    for (int r = 0; r < 6; r++) ck_store8(q + (6 * r + c) * s, v[r], n);
                 }
             }
         }
@@ -191,7 +157,7 @@ void ck_wino4_output_avx2(const float *m, ptrdiff_t m_plane_stride, ptrdiff_t po
                 __m256 u[4][6];
                 for (int c = 0; c < 6; c++) {
                     __m256 column[6], v[4];
-                    for (int r = 0; r < 6; r++) column[r] = ck4_load8(q + (6 * r + c) * s, n);
+                    for (int r = 0; r < 6; r++) column[r] = ck_load8(q + (6 * r + c) * s, n);
                     ck4_output_1d_8(column, v);
                     for (int i = 0; i < 4; i++) u[i][c] = v[i];
                 }
@@ -207,7 +173,7 @@ void ck_wino4_output_avx2(const float *m, ptrdiff_t m_plane_stride, ptrdiff_t po
                     float *row = plane + (4 * ty + i) * OW;
                     for (int k = 0; k < 4; k++) {
                         const ptrdiff_t col = x + 8 * k;
-                        if (col < OW) ck4_store8(row + col, outs[k], OW - col);
+                        if (col < OW) ck_store8(row + col, outs[k], OW - col);
                     }
                 }
             }
@@ -237,7 +203,7 @@ void ck_wino4_output_grad_avx2(const float *dy, ptrdiff_t dy_plane_stride, ptrdi
                     __m256 a[4], g[4];
                     for (int k = 0; k < 4; k++) {
                         const ptrdiff_t col = x + 8 * k;
-                        a[k] = i < rows ? ck4_load8(plane + (4 * ty + i) * OW + col, OW - col) : _mm256_setzero_ps();
+                        a[k] = i < rows ? ck_load8(plane + (4 * ty + i) * OW + col, OW - col) : _mm256_setzero_ps();
                     }
                     ck4_deinterleave4_8(a[0], a[1], a[2], a[3], g);
                     ck4_output_grad_1d_8(g, h[i]);
@@ -246,7 +212,7 @@ void ck_wino4_output_grad_avx2(const float *dy, ptrdiff_t dy_plane_stride, ptrdi
                 for (int c = 0; c < 6; c++) {
                     __m256 column[4] = { h[0][c], h[1][c], h[2][c], h[3][c] }, e[6];
                     ck4_output_grad_1d_8(column, e);
-                    for (int r = 0; r < 6; r++) ck4_store8(q + (6 * r + c) * s, e[r], n);
+                    for (int r = 0; r < 6; r++) ck_store8(q + (6 * r + c) * s, e[r], n);
                 }
             }
         }
@@ -258,7 +224,7 @@ void ck_wino4_filter_avx2(const float *filter, ptrdiff_t first, ptrdiff_t end, p
     const __m256i nine = _mm256_setr_epi32(0, 9, 18, 27, 36, 45, 54, 63);
     for (ptrdiff_t f = first; f < end; f += 8) {
         const ptrdiff_t n = end - f;
-        const __m256 lanes = _mm256_castsi256_ps(ck4_mask8(n));
+        const __m256 lanes = _mm256_castsi256_ps(ck_mask8(n));
         const float *g = filter + 9 * f;
         __m256 v[9];
         for (int j = 0; j < 9; j++)
@@ -269,7 +235,7 @@ void ck_wino4_filter_avx2(const float *filter, ptrdiff_t first, ptrdiff_t end, p
         for (int r = 0; r < 6; r++) {
             __m256 row[6];
             ck4_filter_1d_8(t[0][r], t[1][r], t[2][r], row);
-            for (int c = 0; c < 6; c++) ck4_store8(q + (6 * r + c) * count, row[c], n);
+            for (int c = 0; c < 6; c++) ck_store8(q + (6 * r + c) * count, row[c], n);
         }
     }
 }
@@ -294,8 +260,8 @@ void ck_wino4_filter_grad_avx2(const float *dU, ptrdiff_t part_stride, ptrdiff_t
             __m256 column[6], w[3];
             for (int r = 0; r < 6; r++) {
                 const float *p = dU + (6 * r + c) * count + f;
-                __m256 sum = ck4_load8(p, n);
-                for (ptrdiff_t part = 1; part < parts; part++) sum = _mm256_add_ps(sum, ck4_load8(p + part * part_stride, n));
+                __m256 sum = ck_load8(p, n);
+                for (ptrdiff_t part = 1; part < parts; part++) sum = _mm256_add_ps(sum, ck_load8(p + part * part_stride, n));
                 column[r] = sum;
             }
             ck4_filter_grad_1d_8(column, w);

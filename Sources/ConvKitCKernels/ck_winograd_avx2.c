@@ -7,33 +7,7 @@
 #if defined(__x86_64__)
 #include <immintrin.h>
 
-#define CK_AVX2 __attribute__((target("avx2,fma")))
-
-/// Columns start ... start + 7 of `row`, zero outside 0 ..< width.
-CK_AVX2 static inline __m256 ck_columns8(const float *row, ptrdiff_t start, ptrdiff_t width) {
-    if (start >= 0 && start + 8 <= width) return _mm256_loadu_ps(row + start);
-    if (start >= 0) {
-        // Right edge: a masked load (lanes past the row are neither read nor faulted).
-        if (start >= width) return _mm256_setzero_ps();
-        const __m256i iota = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
-        __m256i mask = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)(width - start)), iota);
-        return _mm256_maskload_ps(row + start, mask);
-    }
-    // Left edge (start < 0, the first group of a padded row): assembled in a buffer.
-    float buffer[8];
-    for (int j = 0; j < 8; j++) {
-        ptrdiff_t x = start + j;
-        buffer[j] = (x >= 0 && x < width) ? row[x] : 0.0f;
-    }
-    return _mm256_loadu_ps(buffer);
-}
-
-/// Stores the first `n` lanes (n >= 1) of `v` at `p`.
-CK_AVX2 static inline void ck_store8(float *p, __m256 v, ptrdiff_t n) {
-    if (n >= 8) { _mm256_storeu_ps(p, v); return; }
-    const __m256i iota = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
-    _mm256_maskstore_ps(p, _mm256_cmpgt_epi32(_mm256_set1_epi32((int)n), iota), v);
-}
+#include "ck_winograd_avx2_internal.h"
 
 /// Even and odd lanes of the 16 floats (a, b).
 CK_AVX2 static inline void ck_split(__m256 a, __m256 b, __m256 *even, __m256 *odd) {
@@ -99,13 +73,6 @@ void ck_wino_input_avx2(const float *in, ptrdiff_t in_plane_stride, ptrdiff_t pl
             }
         }
     }
-}
-
-/// The first `n` (n >= 1) floats at `p`, zero beyond.
-CK_AVX2 static inline __m256 ck_load8(const float *p, ptrdiff_t n) {
-    if (n >= 8) return _mm256_loadu_ps(p);
-    const __m256i iota = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
-    return _mm256_maskload_ps(p, _mm256_cmpgt_epi32(_mm256_set1_epi32((int)n), iota));
 }
 
 CK_AVX2
