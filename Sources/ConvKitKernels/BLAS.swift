@@ -41,9 +41,9 @@ public enum BLAS {
         beta: Float = 0,
         c: UnsafeMutablePointer<Float>, ldc: Int
     ) {
-        precondition(fits(m) && fits(n) && fits(k) && fits(lda) && fits(ldb) && fits(ldc),
+        require(fits(m) && fits(n) && fits(k) && fits(lda) && fits(ldb) && fits(ldc),
                      "sgemm: sizes m=\(m) n=\(n) k=\(k) lda=\(lda) ldb=\(ldb) ldc=\(ldc) exceed Int32")
-        precondition(lda >= max(1, transA ? m : k) && ldb >= max(1, transB ? k : n) && ldc >= max(1, n),
+        require(lda >= max(1, transA ? m : k) && ldb >= max(1, transB ? k : n) && ldc >= max(1, n),
                      "sgemm: leading dimensions too small")
         if m == 0 || n == 0 { return }
         cblas_sgemm(CblasRowMajor,
@@ -91,7 +91,7 @@ public enum BLAS {
                   beta: beta, c: c, ldc: ldc)
             return
         }
-        precondition(fits(m) && fits(n) && fits(k) && fits(lda) && fits(ldb) && fits(ldc),
+        require(fits(m) && fits(n) && fits(k) && fits(lda) && fits(ldb) && fits(ldc),
                      "sgemm: sizes m=\(m) n=\(n) k=\(k) lda=\(lda) ldb=\(ldb) ldc=\(ldc) exceed Int32")
         // Extents of the operands (rows × leading dimension, the last row only as long as needed).
         let aShared = SharedBuffer(readOnly: UnsafeBufferPointer(start: a, count: transA ? (k - 1) * lda + m : (m - 1) * lda + k))
@@ -180,8 +180,9 @@ public enum BLAS {
     public static func orthonormalizeColumns(
         _ a: UnsafeMutableBufferPointer<Float>, rows: Int, columns: Int
     ) -> Int {
-        precondition(rows >= columns && columns >= 1 && a.count >= rows * columns)
-        precondition(fits(rows) && fits(columns))
+        require(rows >= columns && columns >= 1 && a.count >= rows * columns,
+                "orthonormalizeColumns needs rows >= columns >= 1 and \(rows * columns) floats, got \(rows)x\(columns) and \(a.count)")
+        require(fits(rows) && fits(columns), "orthonormalizeColumns: \(rows)x\(columns) exceeds LAPACK's 32-bit sizes")
         guard let base = a.baseAddress else { return -1 }
         var tau = [Float](repeating: 0, count: columns)
         var info = tau.withUnsafeMutableBufferPointer { t in

@@ -5,7 +5,8 @@ public enum BiasKernel {
         _ bias: UnsafeBufferPointer<Float>, to output: UnsafeMutableBufferPointer<Float>,
         batch: Int, channels: Int, plane: Int, context: ComputeContext
     ) {
-        precondition(bias.count >= channels && output.count >= batch * channels * plane)
+        require(bias.count >= channels && output.count >= batch * channels * plane,
+                "bias holds \(bias.count) floats (needs \(channels)), output \(output.count) (needs \(batch * channels * plane))")
         let b = SharedBuffer(readOnly: bias), y = SharedBuffer(output)
         parallelFor(batch * channels, elementsPerIndex: plane, context: context) { range in
             for nc in range {
@@ -23,7 +24,8 @@ public enum BiasKernel {
         _ gradient: UnsafeBufferPointer<Float>, into biasGradient: UnsafeMutableBufferPointer<Float>,
         batch: Int, channels: Int, plane: Int, accumulate: Bool, context: ComputeContext
     ) {
-        precondition(biasGradient.count >= channels && gradient.count >= batch * channels * plane)
+        require(biasGradient.count >= channels && gradient.count >= batch * channels * plane,
+                "biasGradient holds \(biasGradient.count) floats (needs \(channels)), gradient \(gradient.count) (needs \(batch * channels * plane))")
         let dy = SharedBuffer(readOnly: gradient), db = SharedBuffer(biasGradient)
         parallelFor(channels, elementsPerIndex: batch * plane, context: context) { range in
             for c in range {

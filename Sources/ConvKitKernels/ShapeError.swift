@@ -35,9 +35,9 @@ public struct ShapeError: Error, Hashable, Sendable, CustomStringConvertible {
 
 /// Overflow-checked arithmetic used by every geometry initialiser.
 @usableFromInline
-enum CheckedSize {
+package enum CheckedSize {
     /// The product of `factors`, or a thrown `.overflow` naming `what`.
-    static func product(_ factors: [Int], _ what: String) throws(ShapeError) -> Int {
+    package static func product(_ factors: [Int], _ what: String) throws(ShapeError) -> Int {
         var result = 1
         for f in factors {
             let (p, o) = result.multipliedReportingOverflow(by: f)
@@ -47,20 +47,46 @@ enum CheckedSize {
         return result
     }
 
+    /// The element count `factors` multiply to, or a thrown `.overflow` unless the buffer's byte
+    /// size (count × 4, for `Float`) fits `Int`: a count that fits while its bytes do not would
+    /// allocate a wrapped, tiny buffer. Zero factors are skipped for the check, so the answer does
+    /// not depend on the order of the axes (`[0, Int.max, Int.max]` is refused like `[Int.max, Int.max, 0]`).
+    package static func elements(_ factors: [Int], _ what: String,
+                                 elementSize: Int = MemoryLayout<Float>.stride) throws(ShapeError) -> Int {
+        var bytes = elementSize, anyZero = false
+        for f in factors {
+            if f == 0 { anyZero = true; continue }
+            let (p, o) = bytes.multipliedReportingOverflow(by: f)
+            if o || p < 0 {
+                throw ShapeError(.overflow,
+                    "\(what) = \(factors.map(String.init).joined(separator: " x ")) elements of \(elementSize) bytes overflows Int")
+            }
+            bytes = p
+        }
+        return anyZero ? 0 : bytes / elementSize
+    }
+
+    /// `a + b`, or a thrown `.overflow` naming `what`.
+    package static func sum(_ a: Int, _ b: Int, _ what: String) throws(ShapeError) -> Int {
+        let (s, o) = a.addingReportingOverflow(b)
+        if o { throw ShapeError(.overflow, "\(what) = \(a) + \(b) overflows Int") }
+        return s
+    }
+
     /// Throws `.overflow` unless `value` fits OpenBLAS's 32-bit integers.
-    static func gemmDimension(_ value: Int, _ what: String) throws(ShapeError) {
+    package static func gemmDimension(_ value: Int, _ what: String) throws(ShapeError) {
         if value > BLAS.maxDimension {
             throw ShapeError(.overflow, "\(what) = \(value) exceeds OpenBLAS's 32-bit limit of \(BLAS.maxDimension)")
         }
     }
 
     /// Throws `.nonPositive` unless `value >= 1`.
-    static func positive(_ value: Int, _ name: String) throws(ShapeError) {
+    package static func positive(_ value: Int, _ name: String) throws(ShapeError) {
         if value < 1 { throw ShapeError(.nonPositive, "\(name) must be >= 1, got \(value)") }
     }
 
     /// Throws `.nonPositive` unless `value >= 0`.
-    static func nonNegative(_ value: Int, _ name: String) throws(ShapeError) {
+    package static func nonNegative(_ value: Int, _ name: String) throws(ShapeError) {
         if value < 0 { throw ShapeError(.nonPositive, "\(name) must be >= 0, got \(value)") }
     }
 }

@@ -11,9 +11,10 @@
 /// The arithmetic is ``Conv2DKernel``'s (``algorithm`` selects naive loops, im2col + GEMM, Winograd, depthwise, direct, or `.automatic`).
 /// Input height and width are free: the geometry is built from each input's shape.
 public struct Conv2D: Layer {
-    /// `[outputChannels, inputChannels / groups, kernelHeight, kernelWidth]`.
+    /// `[outputChannels, inputChannels / groups, kernelHeight, kernelWidth]`. Assigning another
+    /// shape makes the next ``forward(_:context:)`` / ``backward(_:cache:context:)`` throw `.mismatch`.
     public var filter: Tensor
-    /// `[outputChannels]`.
+    /// `[outputChannels]` (checked like ``filter``).
     public var bias: Tensor
 
     public let strideHeight: Int
@@ -26,10 +27,12 @@ public struct Conv2D: Layer {
     /// The kernel algorithm (default: `.automatic`, the kernels' per-shape choice).
     public let algorithm: Conv2DAlgorithm
 
-    public var outputChannels: Int { filter.shape[0] }
-    public var inputChannels: Int { filter.shape[1] * groups }
-    public var kernelHeight: Int { filter.shape[2] }
-    public var kernelWidth: Int { filter.shape[3] }
+    public let outputChannels: Int
+    public let inputChannels: Int
+    public let kernelHeight: Int
+    public let kernelWidth: Int
+    /// The shape ``filter`` must keep: `[outputChannels, inputChannels / groups, kernelHeight, kernelWidth]`.
+    public let filterShape: Shape
 
     /// A convolution with the given parameters.
     ///
@@ -44,9 +47,16 @@ public struct Conv2D: Layer {
         if groups < 1 || filter.shape[0] % groups != 0 {
             throw ShapeError(.invalidValue, "Conv2D groups (\(groups)) must be >= 1 and divide outputChannels (\(filter.shape[0]))")
         }
+        if dilation.height < 1 || dilation.width < 1 {
+            throw ShapeError(.nonPositive, "Conv2D dilation must be >= 1, got (\(dilation.height), \(dilation.width))")
+        }
         // Validate the hyper-parameters once with a 1-image geometry on the smallest input that fits.
-        let extentH = dilation.height * (filter.shape[2] - 1) + 1, extentW = dilation.width * (filter.shape[3] - 1) + 1
-        _ = try Conv2DGeometry(batch: 1, inputChannels: filter.shape[1] * groups,
+        let extentH = try CheckedSize.sum(try CheckedSize.product([dilation.height, filter.shape[2] - 1], "Conv2D dilated kernelHeight"),
+                                          1, "Conv2D dilated kernelHeight extent")
+        let extentW = try CheckedSize.sum(try CheckedSize.product([dilation.width, filter.shape[3] - 1], "Conv2D dilated kernelWidth"),
+                                          1, "Conv2D dilated kernelWidth extent")
+        let inputChannels = try CheckedSize.product([filter.shape[1], groups], "Conv2D inputChannels (filter.shape[1] x groups)")
+        _ = try Conv2DGeometry(batch: 1, inputChannels: inputChannels,
                                inputHeight: max(extentH, 1), inputWidth: max(extentW, 1),
                                outputChannels: filter.shape[0], kernelHeight: filter.shape[2], kernelWidth: filter.shape[3],
                                strideHeight: stride.height, strideWidth: stride.width,
@@ -54,6 +64,11 @@ public struct Conv2D: Layer {
                                dilationHeight: dilation.height, dilationWidth: dilation.width, groups: groups)
         self.filter = filter
         self.bias = bias
+        self.outputChannels = filter.shape[0]
+        self.inputChannels = inputChannels
+        self.kernelHeight = filter.shape[2]
+        self.kernelWidth = filter.shape[3]
+        self.filterShape = filter.shape
         self.strideHeight = stride.height
         self.strideWidth = stride.width
         self.paddingHeight = padding.height
@@ -86,7 +101,13 @@ public struct Conv2D: Layer {
     public mutating func updateParameters(_ body: (Int, inout Tensor) -> Void) {
         body(0, &filter)
         body(1, &bias)
-        precondition(filter.shape.rank == 4 && bias.shape == [filter.shape[0]], "Conv2D: parameter shapes changed")
+    }
+
+    /// Throws `.mismatch` unless ``filter`` and ``bias`` still have the shapes the layer was made
+    /// with (they are public `var`s; a kernel must never see a wrong-sized buffer).
+    public func validateParameters() throws(ShapeError) {
+        try ShapeCheck.equal(filter.shape, filterShape, "Conv2D filter")
+        try ShapeCheck.equal(bias.shape, Shape(uncheckedDimensions: [outputChannels], count: outputChannels), "Conv2D bias")
     }
 
     /// The validated geometry for an input of shape `inputShape`.
@@ -117,9 +138,12 @@ public struct Conv2D: Layer {
     }
 
     public func forward(_ input: Tensor, context: ComputeContext) throws(ShapeError) -> (output: Tensor, cache: Cache) {
+        try validateParameters()
         let g = try geometry(for: input.shape)
+        let workspaceCount = Conv2DKernel.workspaceCount(g, algorithm: algorithm, direction: .forward)
+        try ShapeCheck.fitsInMemory([g.outputCount, workspaceCount], "Conv2D forward on \(g)")
         var output = scratch(g.outputCount)
-        var workspace = scratch(Conv2DKernel.workspaceCount(g, algorithm: algorithm, direction: .forward))
+        var workspace = scratch(workspaceCount)
         input.withUnsafeBufferPointer { x in
             filter.withUnsafeBufferPointer { w in
                 bias.withUnsafeBufferPointer { b in
@@ -142,10 +166,14 @@ public struct Conv2D: Layer {
         let g = cache.geometry
         let expected = Shape(uncheckedDimensions: [g.batch, g.outputChannels, g.outputHeight, g.outputWidth], count: g.outputCount)
         try ShapeCheck.equal(outputGradient.shape, expected, "Conv2D output gradient")
-        try ShapeCheck.equal(filter.shape, Shape(uncheckedDimensions: [g.outputChannels, g.inputChannelsPerGroup, g.kernelHeight, g.kernelWidth], count: g.filterCount), "Conv2D filter (changed since forward)")
+        try validateParameters()
+        try ShapeCheck.equal(filterShape, Shape(uncheckedDimensions: [g.outputChannels, g.inputChannelsPerGroup, g.kernelHeight, g.kernelWidth],
+                                                count: g.filterCount), "Conv2D filter (cache from a layer of another shape)")
+        let workspaceCount = max(Conv2DKernel.workspaceCount(g, algorithm: algorithm, direction: .backwardData),
+                                 Conv2DKernel.workspaceCount(g, algorithm: algorithm, direction: .backwardFilter))
+        try ShapeCheck.fitsInMemory([g.inputCount, g.filterCount, workspaceCount], "Conv2D backward on \(g)")
         var dx = scratch(g.inputCount), dw = scratch(g.filterCount), db = scratch(g.outputChannels)
-        var workspace = scratch(max(Conv2DKernel.workspaceCount(g, algorithm: algorithm, direction: .backwardData),
-                                    Conv2DKernel.workspaceCount(g, algorithm: algorithm, direction: .backwardFilter)))
+        var workspace = scratch(workspaceCount)
         outputGradient.withUnsafeBufferPointer { dy in
             filter.withUnsafeBufferPointer { w in
                 cache.input.withUnsafeBufferPointer { x in

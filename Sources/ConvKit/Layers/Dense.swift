@@ -10,15 +10,16 @@
 /// The arithmetic is ``DenseKernel``'s (``algorithm``: naive loops or one GEMM per direction).
 /// Inputs of higher rank must be flattened first (``Flatten``).
 public struct Dense: Layer {
-    /// `[outputFeatures, inputFeatures]`.
+    /// `[outputFeatures, inputFeatures]`. Assigning another shape makes the next
+    /// ``forward(_:context:)`` / ``backward(_:cache:context:)`` throw `.mismatch`.
     public var weight: Tensor
-    /// `[outputFeatures]`.
+    /// `[outputFeatures]` (checked like ``weight``).
     public var bias: Tensor
     /// The kernel algorithm (default: GEMM).
     public let algorithm: DenseAlgorithm
 
-    public var inputFeatures: Int { weight.shape[1] }
-    public var outputFeatures: Int { weight.shape[0] }
+    public let inputFeatures: Int
+    public let outputFeatures: Int
 
     /// - Throws: ``ShapeError`` `.mismatch` when `weight` is not rank 2 or `bias` is not `[outputFeatures]`;
     ///   `.nonPositive` for an empty weight.
@@ -28,6 +29,8 @@ public struct Dense: Layer {
         _ = try DenseGeometry(batch: 1, inputFeatures: weight.shape[1], outputFeatures: weight.shape[0])
         self.weight = weight
         self.bias = bias
+        self.inputFeatures = weight.shape[1]
+        self.outputFeatures = weight.shape[0]
         self.algorithm = algorithm
     }
 
@@ -45,7 +48,14 @@ public struct Dense: Layer {
     public mutating func updateParameters(_ body: (Int, inout Tensor) -> Void) {
         body(0, &weight)
         body(1, &bias)
-        precondition(weight.shape.rank == 2 && bias.shape == [weight.shape[0]], "Dense: parameter shapes changed")
+    }
+
+    /// Throws `.mismatch` unless ``weight`` and ``bias`` still have the shapes the layer was made
+    /// with (they are public `var`s; a kernel must never see a wrong-sized buffer).
+    public func validateParameters() throws(ShapeError) {
+        try ShapeCheck.equal(weight.shape, Shape(uncheckedDimensions: [outputFeatures, inputFeatures],
+                                                 count: outputFeatures * inputFeatures), "Dense weight")
+        try ShapeCheck.equal(bias.shape, Shape(uncheckedDimensions: [outputFeatures], count: outputFeatures), "Dense bias")
     }
 
     /// The validated geometry for an input of shape `inputShape` (`[batch, inputFeatures]`).
@@ -61,6 +71,7 @@ public struct Dense: Layer {
     }
 
     public func forward(_ input: Tensor, context: ComputeContext) throws(ShapeError) -> (output: Tensor, cache: Cache) {
+        try validateParameters()
         let g = try geometry(for: input.shape)
         var output = scratch(g.outputCount)
         input.withUnsafeBufferPointer { x in
@@ -82,8 +93,9 @@ public struct Dense: Layer {
         let g = cache.geometry
         try ShapeCheck.equal(outputGradient.shape, Shape(uncheckedDimensions: [g.batch, g.outputFeatures], count: g.outputCount),
                              "Dense output gradient")
+        try validateParameters()
         try ShapeCheck.equal(weight.shape, Shape(uncheckedDimensions: [g.outputFeatures, g.inputFeatures], count: g.weightCount),
-                             "Dense weight (changed since forward)")
+                             "Dense weight (cache from a layer of another shape)")
         var dx = scratch(g.inputCount), dw = scratch(g.weightCount), db = scratch(g.outputFeatures)
         outputGradient.withUnsafeBufferPointer { dy in
             weight.withUnsafeBufferPointer { w in

@@ -9,31 +9,23 @@ public struct Shape: Hashable, Sendable, CustomStringConvertible, ExpressibleByA
     /// The number of elements: the product of the dimensions (1 for rank 0).
     public let count: Int
 
-    /// Creates a shape, checking that every dimension is non-negative and that the element
-    /// count fits in `Int`.
+    /// Creates a shape, checking that every dimension is non-negative and that the byte size of
+    /// its elements (count × 4) fits in `Int`, in any axis order.
     ///
     /// - Throws: ``ShapeError`` `.nonPositive` for a negative dimension, `.overflow` when the
-    ///   product overflows.
+    ///   byte size overflows.
     public init(_ dimensions: [Int]) throws(ShapeError) {
-        var product = 1
-        for (axis, d) in dimensions.enumerated() {
-            if d < 0 {
-                throw ShapeError(.nonPositive, "dimension \(axis) of shape \(dimensions) must be >= 0, got \(d)")
-            }
-            let (p, overflow) = product.multipliedReportingOverflow(by: d)
-            if overflow {
-                throw ShapeError(.overflow, "element count of shape \(dimensions) overflows Int")
-            }
-            product = p
+        for (axis, d) in dimensions.enumerated() where d < 0 {
+            throw ShapeError(.nonPositive, "dimension \(axis) of shape \(dimensions) must be >= 0, got \(d)")
         }
+        self.count = try CheckedSize.elements(dimensions, "element count of shape \(dimensions)")
         self.dimensions = dimensions
-        self.count = product
     }
 
     /// A shape written in code (`[2, 3]`). A negative or overflowing literal is a programming
     /// error and traps; shapes that come from data use the throwing ``init(_:)``.
     public init(arrayLiteral elements: Int...) {
-        do { try self.init(elements) } catch { preconditionFailure(error.description) }
+        do { try self.init(elements) } catch { requireFailed(error.description) }
     }
 
     /// The number of axes.

@@ -24,6 +24,38 @@ enum ShapeCheck {
     }
 }
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+extension ShapeCheck {
+    /// The machine's physical memory in bytes (`sysconf`), read once.
+    static let physicalMemoryBytes: Int = {
+        let pages = sysconf(Int32(_SC_PHYS_PAGES)), size = sysconf(Int32(_SC_PAGESIZE))
+        guard pages > 0, size > 0 else { return Int.max }
+        return pages.multipliedReportingOverflow(by: size).overflow ? Int.max : pages * size
+    }()
+
+    /// Throws `.overflow` when `floats` floats (the buffers one call is about to allocate) exceed
+    /// the machine's physical memory: such a call could never finish, and a failed allocation
+    /// would end the process instead of throwing. Layers whose outputs can outgrow their inputs
+    /// (padding) check before they allocate.
+    static func fitsInMemory(_ floats: [Int], _ what: String) throws(ShapeError) {
+        var bytes = 0
+        for f in floats {
+            let (b, o1) = f.multipliedReportingOverflow(by: MemoryLayout<Float>.stride)
+            let (t, o2) = bytes.addingReportingOverflow(b)
+            if o1 || o2 || t > physicalMemoryBytes {
+                throw ShapeError(.overflow,
+                    "\(what) needs \(floats.map(String.init).joined(separator: " + ")) floats, more than this machine's \(physicalMemoryBytes) bytes of memory")
+            }
+            bytes = t
+        }
+    }
+}
+
 /// An array of `count` floats whose contents the caller overwrites (kernels' outputs and
 /// workspaces). Zero-filled: the cost is small next to the kernels and the result is never
 /// uninitialised memory.

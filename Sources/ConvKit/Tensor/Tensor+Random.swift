@@ -26,8 +26,8 @@ extension Tensor {
 
     /// For shapes and scalars already known to agree (internal use).
     init(uncheckedShape shape: Shape, scalars: [Float]) {
-        precondition(shape.count == scalars.count, "internal: \(shape) vs \(scalars.count) scalars")
-        do { try self.init(shape: shape, scalars: scalars) } catch { preconditionFailure(error.description) }
+        require(shape.count == scalars.count, "internal: \(shape) vs \(scalars.count) scalars")
+        do { try self.init(shape: shape, scalars: scalars) } catch { requireFailed(error.description) }
     }
 }
 

@@ -94,7 +94,7 @@ func simdMap<Op: ElementwiseBinaryOperation>(
 func elementwiseBuffers(
     _ input: UnsafeBufferPointer<Float>, _ output: UnsafeMutableBufferPointer<Float>, _ what: String
 ) -> (UnsafePointer<Float>, UnsafeMutablePointer<Float>)? {
-    precondition(output.count == input.count, "\(what): output holds \(output.count) floats, input \(input.count)")
+    require(output.count == input.count, "\(what): output holds \(output.count) floats, input \(input.count)")
     guard let x = input.baseAddress, let y = output.baseAddress else { return nil }
     return (x, y)
 }
@@ -104,7 +104,7 @@ func elementwiseBuffers(
     _ a: UnsafeBufferPointer<Float>, _ b: UnsafeBufferPointer<Float>, _ output: UnsafeMutableBufferPointer<Float>,
     _ what: String
 ) -> (UnsafePointer<Float>, UnsafePointer<Float>, UnsafeMutablePointer<Float>)? {
-    precondition(b.count == a.count && output.count == a.count,
+    require(b.count == a.count && output.count == a.count,
                  "\(what): buffers hold \(a.count), \(b.count) and \(output.count) floats; they must be equal")
     guard let pa = a.baseAddress, let pb = b.baseAddress, let y = output.baseAddress else { return nil }
     return (pa, pb, y)

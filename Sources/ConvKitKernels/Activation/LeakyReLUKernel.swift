@@ -12,7 +12,7 @@ public enum LeakyReLUKernel {
         algorithm: ActivationAlgorithm, slope: Float, input: UnsafeBufferPointer<Float>,
         output: UnsafeMutableBufferPointer<Float>, context: ComputeContext
     ) {
-        precondition(slope >= 0 && slope.isFinite, "leaky ReLU slope must be finite and >= 0, got \(slope)")
+        require(slope >= 0 && slope.isFinite, "leaky ReLU slope must be finite and >= 0, got \(slope)")
         guard case let (x, y)? = elementwiseBuffers(input, output, "leaky ReLU forward") else { return }
         switch algorithm {
         case .naive:
@@ -30,7 +30,7 @@ public enum LeakyReLUKernel {
         outputGradient: UnsafeBufferPointer<Float>, inputGradient: UnsafeMutableBufferPointer<Float>,
         context: ComputeContext
     ) {
-        precondition(slope >= 0 && slope.isFinite, "leaky ReLU slope must be finite and >= 0, got \(slope)")
+        require(slope >= 0 && slope.isFinite, "leaky ReLU slope must be finite and >= 0, got \(slope)")
         guard case let (x, dy, dx)? = elementwiseBuffers(input, outputGradient, inputGradient, "leaky ReLU backward") else { return }
         switch algorithm {
         case .naive:

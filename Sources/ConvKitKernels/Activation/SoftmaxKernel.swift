@@ -18,9 +18,9 @@ public enum SoftmaxKernel {
         algorithm: ActivationAlgorithm, batch: Int, channels: Int, plane: Int = 1,
         input: UnsafeBufferPointer<Float>, output: UnsafeMutableBufferPointer<Float>, context: ComputeContext
     ) {
-        precondition(batch >= 0 && channels >= 1 && plane >= 1, "softmax sizes must be batch >= 0, channels >= 1, plane >= 1")
+        require(batch >= 0 && channels >= 1 && plane >= 1, "softmax sizes must be batch >= 0, channels >= 1, plane >= 1")
         let count = batch * channels * plane
-        precondition(input.count == count && output.count == count,
+        require(input.count == count && output.count == count,
                      "softmax buffers hold \(input.count) and \(output.count) floats, expected \(count)")
         guard let x = input.baseAddress, let y = output.baseAddress else { return }
         switch algorithm {
@@ -37,9 +37,9 @@ public enum SoftmaxKernel {
         output: UnsafeBufferPointer<Float>, outputGradient: UnsafeBufferPointer<Float>,
         inputGradient: UnsafeMutableBufferPointer<Float>, context: ComputeContext
     ) {
-        precondition(batch >= 0 && channels >= 1 && plane >= 1, "softmax sizes must be batch >= 0, channels >= 1, plane >= 1")
+        require(batch >= 0 && channels >= 1 && plane >= 1, "softmax sizes must be batch >= 0, channels >= 1, plane >= 1")
         let count = batch * channels * plane
-        precondition(output.count == count && outputGradient.count == count && inputGradient.count == count,
+        require(output.count == count && outputGradient.count == count && inputGradient.count == count,
                      "softmax backward buffers hold \(output.count), \(outputGradient.count), \(inputGradient.count) floats, expected \(count)")
         guard let y = output.baseAddress, let dy = outputGradient.baseAddress, let dx = inputGradient.baseAddress else { return }
         switch algorithm {

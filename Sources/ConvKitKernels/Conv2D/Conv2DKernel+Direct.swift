@@ -44,10 +44,27 @@ enum Conv2DDirect {
     /// Largest per-worker workspace (floats) the algorithm accepts: the default cap of a call (32 MiB).
     static let perWorkerCapFloats = Conv2DLoweringPlan.defaultWorkspaceCapBytes / MemoryLayout<Float>.stride
 
+    /// Largest stride the phase-plane layout takes (larger strides run ``Conv2DIm2col``).
+    static let maxStride = 64
+
     static func supports(_ g: Conv2DGeometry) -> Bool {
         g.groups == 1 && SIMDLevel.detected >= requiredLevel && g.kernelPlane <= 1024
+            && layoutFits(g)
             && perWorker(g, direction: .forward) <= perWorkerCapFloats
             && perWorker(g, direction: .backwardFilter) <= perWorkerCapFloats
+    }
+
+    /// `true` when the C kernels' Int64 layout arithmetic cannot overflow: strides up to
+    /// ``maxStride`` and the prepared input (`C` phase-split padded planes) under the per-worker cap.
+    static func layoutFits(_ g: Conv2DGeometry) -> Bool {
+        guard g.strideHeight <= maxStride, g.strideWidth <= maxStride else { return false }
+        // The geometry checked that H + 2·P fits; strides are small here.
+        let rows = g.inputHeight + 2 * g.paddingHeight, cols = g.inputWidth + 2 * g.paddingWidth
+        guard rows <= perWorkerCapFloats, cols <= perWorkerCapFloats else { return false }
+        let plane = (rows + g.strideHeight).multipliedReportingOverflow(by: cols + g.strideWidth)
+        guard !plane.overflow else { return false }
+        let all = plane.partialValue.multipliedReportingOverflow(by: g.inputChannels)
+        return !all.overflow && all.partialValue <= perWorkerCapFloats
     }
 
     static func shape(_ g: Conv2DGeometry) -> ck_conv_shape {
@@ -138,7 +155,7 @@ enum Conv2DDirect {
         _ g: Conv2DGeometry, outputGradient: UnsafePointer<Float>, filter: UnsafePointer<Float>,
         inputGradient: UnsafeMutablePointer<Float>, workspace: UnsafeMutableBufferPointer<Float>, context: ComputeContext
     ) {
-        guard let t = transposed(g), let base = workspace.baseAddress else { preconditionFailure("direct backwardData on \(g)") }
+        guard let t = transposed(g), let base = workspace.baseAddress else { requireFailed("direct backwardData on \(g)") }
         // w'[c,o,u,v] = w[o,c,KH−1−u,KW−1−v]   (w: [O, C, KH, KW], w': [C, O, KH, KW])
         let O = g.outputChannels, C = g.inputChannels, KH = g.kernelHeight, KW = g.kernelWidth, KK = KH * KW
         for c in 0..<C {

@@ -243,7 +243,7 @@ enum Conv2DWinograd {
     ) {
         guard let ws = workspace.baseAddress else { return }
         let plan = Plan(g, tile: tile, capFloats: workspace.count, extraFilterFloats: extraFilterFloats)
-        precondition(plan.workspaceCount <= workspace.count, "Winograd workspace too small")
+        require(plan.workspaceCount <= workspace.count, "Winograd workspace holds \(workspace.count) floats, its plan needs \(plan.workspaceCount) on \(g)")
         let C = g.inputChannels, O = g.outputChannels
         let OH = g.outputHeight, OW = g.outputWidth
         let TH = plan.tilesHigh, TW = plan.tilesWide
@@ -352,7 +352,7 @@ extension Conv2DWinograd {
     ) {
         guard let ws = workspace.baseAddress, let dyBase = outputGradient.baseAddress else { return }
         let plan = Plan(g, tile: tile, capFloats: workspace.count, filterGradient: true)
-        precondition(plan.workspaceCount <= workspace.count, "Winograd workspace too small")
+        require(plan.workspaceCount <= workspace.count, "Winograd workspace holds \(workspace.count) floats, its plan needs \(plan.workspaceCount) on \(g)")
         let C = g.inputChannels, O = g.outputChannels
         let OH = g.outputHeight, OW = g.outputWidth
         let TH = plan.tilesHigh, TW = plan.tilesWide

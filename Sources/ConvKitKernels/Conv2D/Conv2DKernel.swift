@@ -264,12 +264,13 @@ public enum Conv2DKernel {
         output: UnsafeMutableBufferPointer<Float>,
         workspace: UnsafeMutableBufferPointer<Float>, context: ComputeContext
     ) {
-        precondition(input.count >= g.inputCount, "input holds \(input.count) floats, expected \(g.inputCount)")
-        precondition(filter.count >= g.filterCount, "filter holds \(filter.count) floats, expected \(g.filterCount)")
-        precondition(bias == nil || bias!.count >= g.outputChannels, "bias shorter than outputChannels")
-        precondition(output.count >= g.outputCount, "output holds \(output.count) floats, expected \(g.outputCount)")
+        require(input.count >= g.inputCount, "input holds \(input.count) floats, expected \(g.inputCount)")
+        require(filter.count >= g.filterCount, "filter holds \(filter.count) floats, expected \(g.filterCount)")
+        require(bias == nil || bias!.count >= g.outputChannels, "bias shorter than outputChannels")
+        require(output.count >= g.outputCount, "output holds \(output.count) floats, expected \(g.outputCount)")
         let resolved = Self.resolve(algorithm, g, .forward, context: context, workspace: workspace.count)
-        precondition(workspaceSuffices(g, resolved, .forward, workspace.count), "workspace of \(workspace.count) floats too small for \(algorithm)")
+        require(workspaceSuffices(g, resolved, .forward, workspace.count),
+                "workspace holds \(workspace.count) floats, \(resolved) forward needs more (workspaceCount gives \(workspaceCount(g, algorithm: resolved, direction: .forward))) on \(g)")
         BLAS.withThreads(for: resolved.blasContext(context), usesBLAS: resolved.usesBLAS) {
             switch resolved {
             case .naive: Conv2DNaive.forward(g, input: input, filter: filter, bias: bias, activation: activation, output: output)
@@ -312,11 +313,12 @@ public enum Conv2DKernel {
         inputGradient: UnsafeMutableBufferPointer<Float>,
         workspace: UnsafeMutableBufferPointer<Float>, context: ComputeContext
     ) {
-        precondition(outputGradient.count >= g.outputCount, "outputGradient holds \(outputGradient.count) floats, expected \(g.outputCount)")
-        precondition(filter.count >= g.filterCount, "filter holds \(filter.count) floats, expected \(g.filterCount)")
-        precondition(inputGradient.count >= g.inputCount, "inputGradient holds \(inputGradient.count) floats, expected \(g.inputCount)")
+        require(outputGradient.count >= g.outputCount, "outputGradient holds \(outputGradient.count) floats, expected \(g.outputCount)")
+        require(filter.count >= g.filterCount, "filter holds \(filter.count) floats, expected \(g.filterCount)")
+        require(inputGradient.count >= g.inputCount, "inputGradient holds \(inputGradient.count) floats, expected \(g.inputCount)")
         let resolved = Self.resolve(algorithm, g, .backwardData, context: context, workspace: workspace.count)
-        precondition(workspaceSuffices(g, resolved, .backwardData, workspace.count), "workspace of \(workspace.count) floats too small for \(algorithm)")
+        require(workspaceSuffices(g, resolved, .backwardData, workspace.count),
+                "workspace holds \(workspace.count) floats, \(resolved) backwardData needs more (workspaceCount gives \(workspaceCount(g, algorithm: resolved, direction: .backwardData))) on \(g)")
         BLAS.withThreads(for: resolved.blasContext(context), usesBLAS: resolved.usesBLAS) {
             switch resolved {
             case .naive: Conv2DNaive.backwardData(g, outputGradient: outputGradient, filter: filter, inputGradient: inputGradient)
@@ -360,12 +362,13 @@ public enum Conv2DKernel {
         accumulate: Bool = false,
         workspace: UnsafeMutableBufferPointer<Float>, context: ComputeContext
     ) {
-        precondition(input.count >= g.inputCount, "input holds \(input.count) floats, expected \(g.inputCount)")
-        precondition(outputGradient.count >= g.outputCount, "outputGradient holds \(outputGradient.count) floats, expected \(g.outputCount)")
-        precondition(filterGradient.count >= g.filterCount, "filterGradient holds \(filterGradient.count) floats, expected \(g.filterCount)")
-        precondition(biasGradient == nil || biasGradient!.count >= g.outputChannels, "biasGradient shorter than outputChannels")
+        require(input.count >= g.inputCount, "input holds \(input.count) floats, expected \(g.inputCount)")
+        require(outputGradient.count >= g.outputCount, "outputGradient holds \(outputGradient.count) floats, expected \(g.outputCount)")
+        require(filterGradient.count >= g.filterCount, "filterGradient holds \(filterGradient.count) floats, expected \(g.filterCount)")
+        require(biasGradient == nil || biasGradient!.count >= g.outputChannels, "biasGradient shorter than outputChannels")
         let resolved = Self.resolve(algorithm, g, .backwardFilter, context: context, workspace: workspace.count)
-        precondition(workspaceSuffices(g, resolved, .backwardFilter, workspace.count), "workspace of \(workspace.count) floats too small for \(algorithm)")
+        require(workspaceSuffices(g, resolved, .backwardFilter, workspace.count),
+                "workspace holds \(workspace.count) floats, \(resolved) backwardFilter needs more (workspaceCount gives \(workspaceCount(g, algorithm: resolved, direction: .backwardFilter))) on \(g)")
         BLAS.withThreads(for: resolved.blasContext(context), usesBLAS: resolved.usesBLAS) {
             switch resolved {
             case .im2colImageParallel:

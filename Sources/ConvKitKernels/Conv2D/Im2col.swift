@@ -15,9 +15,10 @@ enum Im2col {
     @inline(__always)
     static func validRange(offset: Int, stride: Int, size: Int, outputSize: Int) -> Range<Int> {
         var lower = 0
-        if offset < 0 { lower = (-offset + stride - 1) / stride }
+        // ⌈a / stride⌉ for a > 0 as (a − 1) / stride + 1: no overflow for any stride.
+        if offset < 0 { lower = min(outputSize, (-offset - 1) / stride + 1) }   // padding may exceed every window
         let limit = size - offset                // need j·stride < limit
-        let upper = limit <= 0 ? 0 : min(outputSize, (limit + stride - 1) / stride)
+        let upper = limit <= 0 ? 0 : min(outputSize, (limit - 1) / stride + 1)
         return lower..<max(lower, upper)
     }
 
@@ -76,8 +77,10 @@ enum Im2col {
             if before > 0 { fill(block, before) }
             if after > 0 { fill(block + (validUpper - outputRows.lowerBound) * OW, after) }
             var o = block + before
-            var line = plane + (validLower * SH + yOffset) * W + xOffset        // x = j·SW + xOffset
-            let lineStep = SH * W
+            // First valid input row (0 when none: then no row is read, and huge strides cannot overflow).
+            let firstRow = validLower < validUpper ? validLower * SH + yOffset : 0
+            var line = plane + firstRow * W + xOffset        // x = j·SW + xOffset
+            let lineStep = SH &* W     // wraps only past the last valid row (huge strides), never dereferenced
             // One loop per stride so that the row loop holds no switch.
             switch SW {
             case 1:
@@ -142,7 +145,10 @@ enum Im2col {
         let block = outputRows.count * g.outputWidth
         let src = SharedBuffer(readOnly: UnsafeBufferPointer(start: columns, count: g.columnRows * imageCount * block))
         let dst = SharedBuffer(UnsafeMutableBufferPointer(start: images, count: (imageCount - 1) * imageStride + Cg * g.inputPlane))
-        let phased = g.strideHeight > 1 || g.strideWidth > 1
+        // Phases pay off where taps overlap: strides above the kernel go the direct way (and keep
+        // the scratch, SH·SW phase planes, no larger than the band's padded plane).
+        let phased = (g.strideHeight > 1 || g.strideWidth > 1)
+            && g.strideHeight <= g.kernelHeight && g.strideWidth <= g.kernelWidth
         parallelFor(Cg * imageCount, elementsPerIndex: g.kernelPlane * block, context: context) { range in
             let scratchCount = phased ? phaseScratchCount(g, outputRows: outputRows) : 0
             let scratch = UnsafeMutablePointer<Float>.allocate(capacity: max(1, scratchCount))

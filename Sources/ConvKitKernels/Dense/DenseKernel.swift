@@ -23,10 +23,10 @@ public enum DenseKernel {
         input: UnsafeBufferPointer<Float>, weight: UnsafeBufferPointer<Float>, bias: UnsafeBufferPointer<Float>?,
         output: UnsafeMutableBufferPointer<Float>, context: ComputeContext
     ) {
-        precondition(input.count >= g.inputCount, "input holds \(input.count) floats, expected \(g.inputCount)")
-        precondition(weight.count >= g.weightCount, "weight holds \(weight.count) floats, expected \(g.weightCount)")
-        precondition(bias == nil || bias!.count >= g.outputFeatures, "bias shorter than outputFeatures")
-        precondition(output.count >= g.outputCount, "output holds \(output.count) floats, expected \(g.outputCount)")
+        require(input.count >= g.inputCount, "input holds \(input.count) floats, expected \(g.inputCount)")
+        require(weight.count >= g.weightCount, "weight holds \(weight.count) floats, expected \(g.weightCount)")
+        require(bias == nil || bias!.count >= g.outputFeatures, "bias shorter than outputFeatures")
+        require(output.count >= g.outputCount, "output holds \(output.count) floats, expected \(g.outputCount)")
         let N = g.batch, I = g.inputFeatures, O = g.outputFeatures
         switch algorithm {
         case .naive:
@@ -62,9 +62,9 @@ public enum DenseKernel {
         outputGradient: UnsafeBufferPointer<Float>, weight: UnsafeBufferPointer<Float>,
         inputGradient: UnsafeMutableBufferPointer<Float>, context: ComputeContext
     ) {
-        precondition(outputGradient.count >= g.outputCount, "outputGradient holds \(outputGradient.count) floats, expected \(g.outputCount)")
-        precondition(weight.count >= g.weightCount, "weight holds \(weight.count) floats, expected \(g.weightCount)")
-        precondition(inputGradient.count >= g.inputCount, "inputGradient holds \(inputGradient.count) floats, expected \(g.inputCount)")
+        require(outputGradient.count >= g.outputCount, "outputGradient holds \(outputGradient.count) floats, expected \(g.outputCount)")
+        require(weight.count >= g.weightCount, "weight holds \(weight.count) floats, expected \(g.weightCount)")
+        require(inputGradient.count >= g.inputCount, "inputGradient holds \(inputGradient.count) floats, expected \(g.inputCount)")
         let N = g.batch, I = g.inputFeatures, O = g.outputFeatures
         switch algorithm {
         case .naive:
@@ -97,10 +97,10 @@ public enum DenseKernel {
         weightGradient: UnsafeMutableBufferPointer<Float>, biasGradient: UnsafeMutableBufferPointer<Float>?,
         accumulate: Bool = false, context: ComputeContext
     ) {
-        precondition(input.count >= g.inputCount, "input holds \(input.count) floats, expected \(g.inputCount)")
-        precondition(outputGradient.count >= g.outputCount, "outputGradient holds \(outputGradient.count) floats, expected \(g.outputCount)")
-        precondition(weightGradient.count >= g.weightCount, "weightGradient holds \(weightGradient.count) floats, expected \(g.weightCount)")
-        precondition(biasGradient == nil || biasGradient!.count >= g.outputFeatures, "biasGradient shorter than outputFeatures")
+        require(input.count >= g.inputCount, "input holds \(input.count) floats, expected \(g.inputCount)")
+        require(outputGradient.count >= g.outputCount, "outputGradient holds \(outputGradient.count) floats, expected \(g.outputCount)")
+        require(weightGradient.count >= g.weightCount, "weightGradient holds \(weightGradient.count) floats, expected \(g.weightCount)")
+        require(biasGradient == nil || biasGradient!.count >= g.outputFeatures, "biasGradient shorter than outputFeatures")
         let N = g.batch, I = g.inputFeatures, O = g.outputFeatures
         switch algorithm {
         case .naive:

@@ -5,7 +5,7 @@ public enum ElementwiseKernel {
         _ a: UnsafeBufferPointer<Float>, _ b: UnsafeBufferPointer<Float>,
         output: UnsafeMutableBufferPointer<Float>, context: ComputeContext
     ) {
-        precondition(a.count >= output.count && b.count >= output.count, "add: inputs shorter than output")
+        require(a.count >= output.count && b.count >= output.count, "add: inputs shorter than output")
         let x = SharedBuffer(readOnly: a), y = SharedBuffer(readOnly: b), z = SharedBuffer(output)
         parallelFor(output.count, grain: 4096, context: context) { range in
             for i in range { z[i] = x[i] + y[i] }
@@ -17,7 +17,7 @@ public enum ElementwiseKernel {
         _ value: UnsafeBufferPointer<Float>, into accumulator: UnsafeMutableBufferPointer<Float>,
         context: ComputeContext
     ) {
-        precondition(value.count >= accumulator.count, "accumulate: value shorter than accumulator")
+        require(value.count >= accumulator.count, "accumulate: value shorter than accumulator")
         let x = SharedBuffer(readOnly: value), z = SharedBuffer(accumulator)
         parallelFor(accumulator.count, grain: 4096, context: context) { range in
             for i in range { z[i] += x[i] }

@@ -79,8 +79,10 @@ public struct Conv2DGeometry: Hashable, Sendable, CustomStringConvertible {
         let (ph, o1) = inputHeight.addingReportingOverflow(paddedHeight)
         let (pw, o2) = inputWidth.addingReportingOverflow(paddedWidth)
         if o1 || o2 { throw ShapeError(.overflow, "padded input size overflows Int") }
-        let extentHeight = try CheckedSize.product([dilationHeight, kernelHeight - 1], "dilated kernelHeight") + 1
-        let extentWidth = try CheckedSize.product([dilationWidth, kernelWidth - 1], "dilated kernelWidth") + 1
+        let extentHeight = try CheckedSize.sum(
+            try CheckedSize.product([dilationHeight, kernelHeight - 1], "dilated kernelHeight"), 1, "dilated kernelHeight extent")
+        let extentWidth = try CheckedSize.sum(
+            try CheckedSize.product([dilationWidth, kernelWidth - 1], "dilated kernelWidth"), 1, "dilated kernelWidth extent")
         if extentHeight > ph {
             throw ShapeError(.kernelTooLarge,
                 "kernelHeight \(kernelHeight) (dilated extent \(extentHeight)) must be <= padded inputHeight \(ph) (= \(inputHeight) + 2 x \(paddingHeight))")
@@ -93,16 +95,16 @@ public struct Conv2DGeometry: Hashable, Sendable, CustomStringConvertible {
         let oh = (ph - extentHeight) / strideHeight + 1
         let ow = (pw - extentWidth) / strideWidth + 1
 
-        // Element counts must fit in Int.
-        _ = try CheckedSize.product([batch, inputChannels, inputHeight, inputWidth], "input element count")
-        _ = try CheckedSize.product([batch, outputChannels, oh, ow], "output element count")
-        _ = try CheckedSize.product([outputChannels, inputChannels / groups, kernelHeight, kernelWidth], "filter element count")
+        // Byte sizes of every buffer must fit in Int.
+        _ = try CheckedSize.elements([batch, inputChannels, inputHeight, inputWidth], "input element count")
+        _ = try CheckedSize.elements([batch, outputChannels, oh, ow], "output element count")
+        _ = try CheckedSize.elements([outputChannels, inputChannels / groups, kernelHeight, kernelWidth], "filter element count")
         // GEMM dimensions must fit OpenBLAS's Int32 (per image and per group):
         // M = outputChannels/groups, N = outputHeight·outputWidth, K = (inputChannels/groups)·kernelHeight·kernelWidth.
         let gemmN = try CheckedSize.product([oh, ow], "GEMM N (outputHeight x outputWidth)")
         let gemmK = try CheckedSize.product([inputChannels / groups, kernelHeight, kernelWidth],
                                             "GEMM K (inputChannels/groups x kernelHeight x kernelWidth)")
-        _ = try CheckedSize.product([gemmK, gemmN], "im2col workspace element count")
+        _ = try CheckedSize.elements([gemmK, gemmN], "im2col workspace element count")
         try CheckedSize.gemmDimension(gemmN, "GEMM N (outputHeight x outputWidth)")
         try CheckedSize.gemmDimension(gemmK, "GEMM K (inputChannels/groups x kernelHeight x kernelWidth)")
         try CheckedSize.gemmDimension(outputChannels, "GEMM M (outputChannels)")

@@ -79,8 +79,8 @@ public struct Pool2DGeometry: Hashable, Sendable, CustomStringConvertible {
         let oh = (ph - windowHeight) / strideHeight + 1
         let ow = (pw - windowWidth) / strideWidth + 1
 
-        _ = try CheckedSize.product([batch, channels, inputHeight, inputWidth], "input element count")
-        _ = try CheckedSize.product([batch, channels, oh, ow], "output element count")
+        _ = try CheckedSize.elements([batch, channels, inputHeight, inputWidth], "input element count")
+        _ = try CheckedSize.elements([batch, channels, oh, ow], "output element count")
         let plane = try CheckedSize.product([inputHeight, inputWidth], "input plane (inputHeight x inputWidth)")
         if plane > Int(Int32.max) {
             throw ShapeError(.overflow,

@@ -14,9 +14,9 @@ public enum MeanSquaredErrorKernel {
         predictionGradient: UnsafeMutableBufferPointer<Float>?, context: ComputeContext
     ) -> Float {
         let count = prediction.count
-        precondition(count >= 1, "mean squared error of an empty buffer")
-        precondition(target.count == count, "target holds \(target.count) floats, prediction \(count)")
-        precondition(predictionGradient == nil || predictionGradient!.count == count,
+        require(count >= 1, "mean squared error of an empty buffer")
+        require(target.count == count, "target holds \(target.count) floats, prediction \(count)")
+        require(predictionGradient == nil || predictionGradient!.count == count,
                      "predictionGradient must hold \(count) floats")
         guard let p = prediction.baseAddress, let t = target.baseAddress else { return .nan }
         let g = predictionGradient?.baseAddress

@@ -24,13 +24,13 @@ public enum SoftmaxCrossEntropyKernel {
         logits: UnsafeBufferPointer<Float>, labels: UnsafeBufferPointer<Int32>,
         logitsGradient: UnsafeMutableBufferPointer<Float>?, context: ComputeContext
     ) -> Float {
-        precondition(batch >= 1 && classes >= 1, "cross-entropy needs batch >= 1 and classes >= 1, got \(batch) and \(classes)")
-        precondition(logits.count == batch * classes, "logits hold \(logits.count) floats, expected \(batch * classes)")
-        precondition(labels.count == batch, "labels hold \(labels.count) values, expected \(batch)")
-        precondition(logitsGradient == nil || logitsGradient!.count == batch * classes,
+        require(batch >= 1 && classes >= 1, "cross-entropy needs batch >= 1 and classes >= 1, got \(batch) and \(classes)")
+        require(logits.count == batch * classes, "logits hold \(logits.count) floats, expected \(batch * classes)")
+        require(labels.count == batch, "labels hold \(labels.count) values, expected \(batch)")
+        require(logitsGradient == nil || logitsGradient!.count == batch * classes,
                      "logitsGradient must hold \(batch * classes) floats")
         for n in 0..<batch {
-            precondition(labels[n] >= 0 && Int(labels[n]) < classes, "label \(labels[n]) of row \(n) outside 0..<\(classes)")
+            require(labels[n] >= 0 && Int(labels[n]) < classes, "label \(labels[n]) of row \(n) outside 0..<\(classes)")
         }
         guard let x = logits.baseAddress, let t = labels.baseAddress else { return .nan }
         let dx = logitsGradient?.baseAddress

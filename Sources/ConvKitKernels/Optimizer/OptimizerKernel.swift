@@ -13,7 +13,7 @@ public enum OptimizerKernel {
         velocity: UnsafeMutableBufferPointer<Float>,
         learningRate: Float, momentum: Float, weightDecay: Float
     ) {
-        precondition(gradient.count == parameter.count && velocity.count == parameter.count, "sgd: sizes differ")
+        require(gradient.count == parameter.count && velocity.count == parameter.count, "sgd: sizes differ")
         for i in 0..<parameter.count {
             let g = gradient[i] + weightDecay * parameter[i]
             let v = momentum * velocity[i] + g
@@ -35,9 +35,9 @@ public enum OptimizerKernel {
         firstMoment m: UnsafeMutableBufferPointer<Float>, secondMoment v: UnsafeMutableBufferPointer<Float>,
         step: Int, learningRate: Float, beta1: Float, beta2: Float, epsilon: Float, weightDecay: Float
     ) {
-        precondition(gradient.count == parameter.count && m.count == parameter.count && v.count == parameter.count,
+        require(gradient.count == parameter.count && m.count == parameter.count && v.count == parameter.count,
                      "adam: sizes differ")
-        precondition(step >= 1, "adam: step starts at 1")
+        require(step >= 1, "adam: step starts at 1")
         // Bias corrections in Double: β^t underflows gracefully and 1 − β^t is exact enough.
         let correction1 = Float(1 - pow(Double(beta1), Double(step)))
         let correction2 = Float(1 - pow(Double(beta2), Double(step)))

@@ -22,8 +22,8 @@ public enum AvgPool2DKernel {
         input: UnsafeBufferPointer<Float>, output: UnsafeMutableBufferPointer<Float>,
         context: ComputeContext
     ) {
-        precondition(input.count >= g.inputCount, "input holds \(input.count) floats, expected \(g.inputCount)")
-        precondition(output.count >= g.outputCount, "output holds \(output.count) floats, expected \(g.outputCount)")
+        require(input.count >= g.inputCount, "input holds \(input.count) floats, expected \(g.inputCount)")
+        require(output.count >= g.outputCount, "output holds \(output.count) floats, expected \(g.outputCount)")
         guard let x = input.baseAddress, let y = output.baseAddress else { return }
         switch algorithm {
         case .naive: AvgPool2DNaive.forward(g, countPadding: countPadding, input: x, output: y)
@@ -49,8 +49,8 @@ public enum AvgPool2DKernel {
         outputGradient: UnsafeBufferPointer<Float>, inputGradient: UnsafeMutableBufferPointer<Float>,
         context: ComputeContext
     ) {
-        precondition(outputGradient.count >= g.outputCount, "outputGradient holds \(outputGradient.count) floats, expected \(g.outputCount)")
-        precondition(inputGradient.count >= g.inputCount, "inputGradient holds \(inputGradient.count) floats, expected \(g.inputCount)")
+        require(outputGradient.count >= g.outputCount, "outputGradient holds \(outputGradient.count) floats, expected \(g.outputCount)")
+        require(inputGradient.count >= g.inputCount, "inputGradient holds \(inputGradient.count) floats, expected \(g.inputCount)")
         guard let dy = outputGradient.baseAddress, let dx = inputGradient.baseAddress else { return }
         switch algorithm {
         case .naive: AvgPool2DNaive.backward(g, countPadding: countPadding, outputGradient: dy, inputGradient: dx)

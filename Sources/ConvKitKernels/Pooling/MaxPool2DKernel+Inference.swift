@@ -24,8 +24,8 @@ extension MaxPool2DKernel {
         _ g: Pool2DGeometry, algorithm: PoolingAlgorithm,
         input: UnsafeBufferPointer<Float>, output: UnsafeMutableBufferPointer<Float>, context: ComputeContext
     ) {
-        precondition(input.count >= g.inputCount, "input holds \(input.count) floats, expected \(g.inputCount)")
-        precondition(output.count >= g.outputCount, "output holds \(output.count) floats, expected \(g.outputCount)")
+        require(input.count >= g.inputCount, "input holds \(input.count) floats, expected \(g.inputCount)")
+        require(output.count >= g.outputCount, "output holds \(output.count) floats, expected \(g.outputCount)")
         guard let x = input.baseAddress, let y = output.baseAddress else { return }
         switch algorithm {
         case .naive:

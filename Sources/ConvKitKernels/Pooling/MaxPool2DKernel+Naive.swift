@@ -44,7 +44,7 @@ enum MaxPool2DNaive {
         for p in 0..<g.planes {
             for o in 0..<outputPlane {
                 let index = Int(indices[p * outputPlane + o])
-                precondition(index >= 0 && index < plane, "max-pooling index \(index) outside the input plane 0..<\(plane)")
+                require(index >= 0 && index < plane, "max-pooling index \(index) outside the input plane 0..<\(plane)")
                 inputGradient[p * plane + index] += outputGradient[p * outputPlane + o]
             }
         }

@@ -194,7 +194,7 @@ enum MaxPool2DSIMD {
                 let dyPlane = dy.base + p * outputPlane, kPlane = k.base + p * outputPlane
                 for o in 0..<outputPlane {
                     let index = Int(kPlane[o])
-                    precondition(index >= 0 && index < plane, "max-pooling index \(index) outside the input plane 0..<\(plane)")
+                    require(index >= 0 && index < plane, "max-pooling index \(index) outside the input plane 0..<\(plane)")
                     dxPlane[index] += dyPlane[o]
                 }
             }

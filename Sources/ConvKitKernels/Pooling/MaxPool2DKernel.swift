@@ -29,9 +29,9 @@ public enum MaxPool2DKernel {
         input: UnsafeBufferPointer<Float>, output: UnsafeMutableBufferPointer<Float>,
         indices: UnsafeMutableBufferPointer<Int32>, context: ComputeContext
     ) {
-        precondition(input.count >= g.inputCount, "input holds \(input.count) floats, expected \(g.inputCount)")
-        precondition(output.count >= g.outputCount, "output holds \(output.count) floats, expected \(g.outputCount)")
-        precondition(indices.count >= g.outputCount, "indices holds \(indices.count) values, expected \(g.outputCount)")
+        require(input.count >= g.inputCount, "input holds \(input.count) floats, expected \(g.inputCount)")
+        require(output.count >= g.outputCount, "output holds \(output.count) floats, expected \(g.outputCount)")
+        require(indices.count >= g.outputCount, "indices holds \(indices.count) values, expected \(g.outputCount)")
         guard let x = input.baseAddress, let y = output.baseAddress, let k = indices.baseAddress else { return }
         switch algorithm {
         case .naive: MaxPool2DNaive.forward(g, input: x, output: y, indices: k)
@@ -57,9 +57,9 @@ public enum MaxPool2DKernel {
         outputGradient: UnsafeBufferPointer<Float>, indices: UnsafeBufferPointer<Int32>,
         inputGradient: UnsafeMutableBufferPointer<Float>, context: ComputeContext
     ) {
-        precondition(outputGradient.count >= g.outputCount, "outputGradient holds \(outputGradient.count) floats, expected \(g.outputCount)")
-        precondition(indices.count >= g.outputCount, "indices holds \(indices.count) values, expected \(g.outputCount)")
-        precondition(inputGradient.count >= g.inputCount, "inputGradient holds \(inputGradient.count) floats, expected \(g.inputCount)")
+        require(outputGradient.count >= g.outputCount, "outputGradient holds \(outputGradient.count) floats, expected \(g.outputCount)")
+        require(indices.count >= g.outputCount, "indices holds \(indices.count) values, expected \(g.outputCount)")
+        require(inputGradient.count >= g.inputCount, "inputGradient holds \(inputGradient.count) floats, expected \(g.inputCount)")
         guard let dy = outputGradient.baseAddress, let k = indices.baseAddress, let dx = inputGradient.baseAddress else { return }
         switch algorithm {
         case .naive: MaxPool2DNaive.backward(g, outputGradient: dy, indices: k, inputGradient: dx)

@@ -58,7 +58,7 @@ struct PoolWindow {
 @inline(__always)
 func interiorColumns(_ g: Pool2DGeometry) -> Range<Int> {
     let S = g.strideWidth, P = g.paddingWidth
-    let lower = min(g.outputWidth, (P + S - 1) / S)               // first o with o·S − P >= 0
+    let lower = min(g.outputWidth, P == 0 ? 0 : (P - 1) / S + 1)  // first o with o·S − P >= 0 (⌈P/S⌉, no overflow)
     let last = g.inputWidth + P - g.windowWidth                  // o·S <= W + P − K
     let upper = last < 0 ? 0 : min(g.outputWidth, last / S + 1)
     return lower < upper ? lower..<upper : lower..<lower
