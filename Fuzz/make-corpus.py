@@ -75,6 +75,26 @@ gz_files = {
     "bad-crc.idx.gz": gz(labels)[:-8] + b"\x00\x00\x00\x00" + gz(labels)[-4:],
     "huge-dims.idx.gz": gz(idx_files["huge-dims.idx"]),
 }
+
+def gz_zeros(head, zeros):
+    """A gzip member of `head` then `zeros` zero bytes (about 1000:1), written in chunks."""
+    import zlib
+    c = zlib.compressobj(9, zlib.DEFLATED, -15)
+    body, crc, chunk = c.compress(head), zlib.crc32(head), bytes(1 << 20)
+    for _ in range(zeros >> 20):
+        body += c.compress(chunk)
+        crc = zlib.crc32(chunk, crc)
+    body += c.flush()
+    return bytes([0x1F, 0x8B, 8, 0, 0, 0, 0, 0, 0, 0xFF]) + body + struct.pack("<II", crc, (len(head) + zeros) & 0xFFFFFFFF)
+
+
+# Reader limits (docs/Fuzzing.md): bombs of 256 MiB that must stop at once. Larger than
+# FUZZ_MAX_LEN, so Fuzz/run.sh replays them one by one with their peak RSS.
+gz_files.update({
+    "bomb-past-announced.idx.gz": gz_zeros(idx([16], range(16)), 256 << 20),  # 24 bytes announced
+    "bomb-no-header.idx.gz": gz_zeros(b"", 256 << 20),                         # type 0x00 after 4 bytes
+    "announces-4GiB.idx.gz": gz_zeros(bytes([0, 0, 8, 2]) + struct.pack(">II", 65536, 65536), 1 << 20),
+})
 for name, data in {**idx_files, **gz_files}.items():
     write("idx", name, data)
 # fuzz-idx-gzip prepends a fixed 10-byte header: its seeds are the members without theirs.
@@ -165,5 +185,8 @@ st_files = {
     "truncated.safetensors": two[:-3],
     "short.safetensors": b"\x10\x00\x00",
 }
+# Reader limits: one tensor past the cap of 65,536 (zero-size tensors count), 3.3 MB.
+st_files["tensor-count-65537.safetensors"] = st(
+    b"{" + b",".join(b'"%d":{"dtype":"F32","shape":[0],"data_offsets":[0,0]}' % i for i in range(65537)) + b"}")
 for name, data in st_files.items():
     write("safetensors", name, data)

@@ -154,7 +154,7 @@ private func npyBytes(_ dict: String, data: [UInt8] = [], major: UInt8 = 1) -> [
 
 @Suite struct IDXTests {
     @Test func roundTripAndMNISTScaling() throws {
-        let bytes = IDXArray.encode(dimensions: [2, 2, 3], bytes: [0, 255, 51, 1, 2, 3, 4, 5, 6, 7, 8, 9])
+        let bytes = try IDXArray.encode(dimensions: [2, 2, 3], bytes: [0, 255, 51, 1, 2, 3, 4, 5, 6, 7, 8, 9])
         let array = try IDXArray(parsing: bytes)
         #expect(array.dimensions == [2, 2, 3])
         let images = try MNIST.images(array, padding: 1)

@@ -54,7 +54,10 @@ public func checkIDX(_ input: [UInt8]) {
     if array.dimensions.isEmpty || array.dimensions.count > 255 || array.dimensions.contains(where: { $0 > Int(UInt32.max) }) {
         violation("IDX: dimensions \(array.dimensions) outside what the header can hold")
     }
-    let encoded = IDXArray.encode(dimensions: array.dimensions, bytes: array.bytes)
+    let encoded: [UInt8]
+    do { encoded = try IDXArray.encode(dimensions: array.dimensions, bytes: array.bytes) } catch {
+        violation("IDX: a parsed array does not encode: \(error)")
+    }
     let isGzip = input.count >= 2 && input[0] == 0x1f && input[1] == 0x8b
     if !isGzip && encoded != input { violation("IDX: re-encoding differs from the input") }
     do {

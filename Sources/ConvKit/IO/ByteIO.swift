@@ -1,4 +1,11 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+private let systemRead = Glibc.read
+#elseif canImport(Darwin)
+import Darwin
+private let systemRead = Darwin.read
+#endif
 
 /// Bounds-checked reading of integers and floats from a byte array (internal).
 struct ByteReader {
@@ -35,13 +42,56 @@ struct ByteReader {
 }
 
 enum ByteIO {
-    /// The whole file, or a `.io` error naming the path.
+    /// The whole file. The path is checked with `stat` first and opened non-blocking, so a
+    /// directory, FIFO, socket or device is refused with its kind named and never read from.
+    ///
+    /// - Throws: `.io` naming the path (missing, unreadable, not a regular file), `.truncated`
+    ///   for an empty file.
     static func read(_ path: String) throws(FileFormatError) -> [UInt8] {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw FileFormatError(.io, "cannot read file '\(path)' (missing or unreadable)")
+        var info = stat()
+        if stat(path, &info) != 0 {
+            throw FileFormatError(.io, "cannot read file '\(path)': \(errorText(errno))")
         }
-        return [UInt8](data)
+        try requireRegularFile(info, path)
+        let fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
+        if fd < 0 { throw FileFormatError(.io, "cannot open file '\(path)': \(errorText(errno))") }
+        defer { close(fd) }
+        if fstat(fd, &info) != 0 {  // the file opened, not the one stat saw (it may have been replaced)
+            throw FileFormatError(.io, "cannot read file '\(path)': \(errorText(errno))")
+        }
+        try requireRegularFile(info, path)
+        let size = Int(info.st_size)
+        if size == 0 { throw FileFormatError(.truncated, "file '\(path)' is empty (0 bytes)") }
+        var failure: Int32 = 0
+        let bytes = [UInt8](unsafeUninitializedCapacity: size) { buffer, initialized in
+            while initialized < size {
+                let n = systemRead(fd, buffer.baseAddress! + initialized, size - initialized)
+                if n > 0 { initialized += n; continue }
+                if n == 0 { break }  // the file shrank while being read: the reader sees it truncated
+                if errno == EINTR { continue }
+                failure = errno
+                break
+            }
+        }
+        if failure != 0 { throw FileFormatError(.io, "cannot read file '\(path)': \(errorText(failure))") }
+        return bytes
     }
+
+    private static func requireRegularFile(_ info: stat, _ path: String) throws(FileFormatError) {
+        let kind: String
+        switch info.st_mode & S_IFMT {
+        case S_IFREG: return
+        case S_IFDIR: kind = "a directory"
+        case S_IFIFO: kind = "a FIFO (named pipe)"
+        case S_IFCHR: kind = "a character device"
+        case S_IFBLK: kind = "a block device"
+        case S_IFSOCK: kind = "a socket"
+        default: kind = "of an unknown kind"
+        }
+        throw FileFormatError(.io, "cannot read '\(path)': it is \(kind), not a regular file")
+    }
+
+    private static func errorText(_ code: Int32) -> String { String(cString: strerror(code)) }
 
     static func write(_ bytes: [UInt8], to path: String) throws(FileFormatError) {
         do {
@@ -66,7 +116,7 @@ enum ByteIO {
 
     /// Floats from `count` little-endian binary32 values starting at `offset` (bounds checked by the caller).
     static func floats(_ bytes: [UInt8], offset: Int, count: Int) -> [Float] {
-        precondition(offset >= 0 && count >= 0 && offset + 4 * count <= bytes.count, "internal: float range outside the file")
+        precondition(offset >= 0 && count >= 0 && offset <= bytes.count && count <= (bytes.count - offset) / 4, "internal: float range outside the file")
         var out = [Float](repeating: 0, count: count)
         for i in 0..<count {
             let p = offset + 4 * i

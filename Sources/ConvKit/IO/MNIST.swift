@@ -5,7 +5,7 @@ public enum MNIST {
     /// MNIST's 28×28 digits padded by 2 to 32×32).
     ///
     /// - Throws: ``FileFormatError`` `.invalidShape` unless the array has rank 3 with rows and
-    ///   columns >= 1, or for a negative padding.
+    ///   columns >= 1, for a negative padding, or when the padded size overflows.
     public static func images(_ array: IDXArray, padding: Int = 0) throws(FileFormatError) -> Tensor {
         if array.dimensions.count != 3 {
             throw FileFormatError(.invalidShape, "MNIST images must have 3 dimensions [count, rows, columns], got \(array.dimensions)")
@@ -15,8 +15,14 @@ public enum MNIST {
             throw FileFormatError(.invalidShape, "MNIST images must have rows and columns >= 1, got \(array.dimensions)")
         }
         let n = array.dimensions[0], rows = array.dimensions[1], columns = array.dimensions[2]
-        let h = rows + 2 * padding, w = columns + 2 * padding
-        var values = [Float](repeating: 0, count: n * h * w)
+        let (twice, o1) = padding.multipliedReportingOverflow(by: 2)
+        let (h, o2) = rows.addingReportingOverflow(twice), (w, o3) = columns.addingReportingOverflow(twice)
+        let (hw, o4) = h.multipliedReportingOverflow(by: w), (count, o5) = n.multipliedReportingOverflow(by: hw)
+        if o1 || o2 || o3 || o4 || o5 || count > Int.max / MemoryLayout<Float>.stride {
+            throw FileFormatError(.invalidShape,
+                "MNIST images: \(n) images of \(rows)×\(columns) with padding \(padding) overflow Int")
+        }
+        var values = [Float](repeating: 0, count: count)
         // p / 255 rounded once from Double, as NumPy's `x / 255.0` then `float32` does.
         let scale = (0..<256).map { Float(Double($0) / 255) }
         array.bytes.withUnsafeBufferPointer { src in

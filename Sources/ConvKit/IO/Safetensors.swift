@@ -87,14 +87,27 @@ public struct Safetensors: Sendable, Equatable {
 
     // MARK: Reading
 
+    /// Most tensors in one file (zero-size tensors included): 64× the largest F32-loadable models'
+    /// counts (Llama 3 405B: 1,137 tensors), while the header alone could list millions.
+    public static let maximumTensorCount = 65_536
+    /// Most `__metadata__` entries.
+    public static let maximumMetadataCount = 65_536
+    /// Largest rank (NumPy 2's maximum).
+    public static let maximumRank = 64
+
     /// Parses a safetensors file's bytes.
     ///
+    /// The JSON header is read in place, in one pass, building only the entries it lists; memory
+    /// stays within a small multiple of the file size.
+    ///
     /// - Throws: ``FileFormatError``: `.truncated` (shorter than 8 bytes, or a header length
-    ///   past the end of the file), `.tooLarge` (header over ``maximumHeaderLength``),
-    ///   `.malformedHeader` (not a JSON object, missing or mistyped fields), `.unsupportedType`
-    ///   (a dtype other than `F32`), `.invalidShape` (negative or overflowing dimensions),
-    ///   `.invalidOffsets` (reversed, out of range or overlapping offsets), `.inconsistentSize`
-    ///   (offsets that do not span `4·Π shape` bytes).
+    ///   past the end of the file), `.tooLarge` (header over ``maximumHeaderLength``, more than
+    ///   ``maximumTensorCount`` tensors or ``maximumMetadataCount`` metadata entries),
+    ///   `.malformedHeader` (not a JSON object, missing, mistyped or duplicated fields or names,
+    ///   nesting deeper than 64), `.unsupportedType` (a dtype other than `F32`), `.invalidShape`
+    ///   (negative or overflowing dimensions, rank over ``maximumRank``), `.invalidOffsets`
+    ///   (reversed, out of range or overlapping offsets), `.inconsistentSize` (offsets that do not
+    ///   span `4·Π shape` bytes).
     public init(parsing bytes: [UInt8]) throws(FileFormatError) {
         var reader = ByteReader(bytes, format: "safetensors")
         let announced = try reader.uintLittleEndian(8, "header length")
@@ -107,82 +120,111 @@ public struct Safetensors: Sendable, Equatable {
             throw FileFormatError(.truncated,
                 "safetensors: header length \(headerLength) runs past the end of the file (\(reader.remaining) bytes after the length)")
         }
-        let headerBytes = try reader.take(headerLength, "header")
         let dataStart = 8 + headerLength, dataSize = bytes.count - dataStart
-        let root: Any
-        do {
-            root = try JSONSerialization.jsonObject(with: Data(headerBytes), options: [])
-        } catch {
-            throw FileFormatError(.malformedHeader, "safetensors: header is not valid JSON (\(headerLength) bytes)")
-        }
-        guard let object = root as? [String: Any] else {
+        var json = JSONReader(bytes: bytes, start: 8, end: dataStart)
+        var metadata: [String: String] = [:]
+        var sawMetadata = false
+        var names = Set<String>()
+        var entries: [(name: String, shape: Shape, begin: Int, end: Int)] = []
+        guard json.peek() == UInt8(ascii: "{") else {
             throw FileFormatError(.malformedHeader, "safetensors: header must be a JSON object")
         }
-        var metadata: [String: String] = [:]
-        var entries: [(name: String, shape: Shape, begin: Int, end: Int)] = []
-        for (name, value) in object {
+        try json.object { (json, name) throws(FileFormatError) in
             if name == "__metadata__" {
-                guard let map = value as? [String: Any] else {
+                if sawMetadata { throw json.fail("__metadata__ appears twice") }
+                sawMetadata = true
+                guard json.peek() == UInt8(ascii: "{") else {
                     throw FileFormatError(.malformedHeader, "safetensors: __metadata__ must be an object of strings")
                 }
-                for (k, v) in map {
-                    guard let s = v as? String else {
-                        throw FileFormatError(.malformedHeader, "safetensors: __metadata__[\(k)] must be a string")
+                try json.object { (json, key) throws(FileFormatError) in
+                    guard json.peek() == UInt8(ascii: "\"") else {
+                        throw FileFormatError(.malformedHeader, "safetensors: __metadata__[\(key)] must be a string")
                     }
-                    metadata[k] = s
+                    if metadata.count == Self.maximumMetadataCount {
+                        throw FileFormatError(.tooLarge, "safetensors: more than \(Self.maximumMetadataCount) __metadata__ entries")
+                    }
+                    if metadata.updateValue(try json.string(), forKey: key) != nil {
+                        throw json.fail("__metadata__ key '\(key)' appears twice")
+                    }
                 }
-                continue
+                return
             }
-            guard let info = value as? [String: Any] else {
-                throw FileFormatError(.malformedHeader, "safetensors: entry '\(name)' must be an object")
+            if entries.count == Self.maximumTensorCount {
+                throw FileFormatError(.tooLarge, "safetensors: more than \(Self.maximumTensorCount) tensors")
             }
-            guard let dtype = info["dtype"] as? String else {
-                throw FileFormatError(.malformedHeader, "safetensors: entry '\(name)' lacks a string dtype")
-            }
-            if dtype != "F32" {
-                throw FileFormatError(.unsupportedType, "safetensors: tensor '\(name)' has dtype \(dtype), only F32 is supported")
-            }
-            guard let rawShape = info["shape"] as? [Any] else {
-                throw FileFormatError(.malformedHeader, "safetensors: entry '\(name)' lacks a shape array")
-            }
-            var dimensions: [Int] = []
-            for d in rawShape {
-                guard let v = Self.integer(d) else {
-                    throw FileFormatError(.malformedHeader, "safetensors: tensor '\(name)' has a non-integer dimension \(d)")
-                }
-                dimensions.append(v)
-            }
-            let shape: Shape
-            do { shape = try Shape(dimensions) } catch {
-                throw FileFormatError(.invalidShape, "safetensors: tensor '\(name)': \(error.message)")
-            }
-            guard let offsets = info["data_offsets"] as? [Any], offsets.count == 2,
-                  let begin = Self.integer(offsets[0]), let end = Self.integer(offsets[1]) else {
-                throw FileFormatError(.malformedHeader, "safetensors: tensor '\(name)' needs data_offsets [begin, end] of integers")
-            }
-            if begin < 0 || end < begin || end > dataSize {
-                throw FileFormatError(.invalidOffsets,
-                    "safetensors: tensor '\(name)' has data_offsets [\(begin), \(end)], expected 0 <= begin <= end <= \(dataSize) (data size)")
-            }
-            let (bytesNeeded, overflow) = shape.count.multipliedReportingOverflow(by: 4)
-            if overflow || bytesNeeded != end - begin {
-                throw FileFormatError(.inconsistentSize,
-                    "safetensors: tensor '\(name)' of shape \(shape) needs \(overflow ? "more than Int.max" : String(bytesNeeded)) bytes, data_offsets span \(end - begin)")
-            }
-            entries.append((name, shape, begin, end))
+            if !names.insert(name).inserted { throw json.fail("tensor name '\(name)' appears twice") }
+            entries.append(try Self.entry(&json, name: name, dataSize: dataSize))
         }
+        json.skipSpace()
+        if !json.atEnd { throw json.fail("only spaces may follow the header object") }
         entries.sort { ($0.begin, $0.end, $0.name) < ($1.begin, $1.end, $1.name) }
         for k in entries.indices.dropFirst() where entries[k].begin < entries[k - 1].end {
             throw FileFormatError(.invalidOffsets,
                 "safetensors: tensors '\(entries[k - 1].name)' [\(entries[k - 1].begin), \(entries[k - 1].end)) and '\(entries[k].name)' [\(entries[k].begin), \(entries[k].end)) overlap")
         }
         var tensors: [(name: String, tensor: Tensor)] = []
+        tensors.reserveCapacity(entries.count)
         for e in entries {
             let values = ByteIO.floats(bytes, offset: dataStart + e.begin, count: e.shape.count)
             tensors.append((e.name, Tensor(uncheckedShape: e.shape, scalars: values)))
         }
         self.tensors = tensors
         self.metadata = metadata
+    }
+
+    /// One tensor entry `{"dtype": "F32", "shape": [...], "data_offsets": [begin, end]}`, checked
+    /// against the data size.
+    private static func entry(_ json: inout JSONReader, name: String, dataSize: Int) throws(FileFormatError)
+        -> (name: String, shape: Shape, begin: Int, end: Int) {
+        guard json.peek() == UInt8(ascii: "{") else {
+            throw FileFormatError(.malformedHeader, "safetensors: entry '\(name)' must be an object")
+        }
+        var dtype: String?, dimensions: [Int]?, offsets: [Int]?
+        try json.object { (json, field) throws(FileFormatError) in
+            switch field {
+            case "dtype":
+                if dtype != nil { throw json.fail("entry '\(name)' has two dtypes") }
+                guard json.peek() == UInt8(ascii: "\"") else {
+                    throw FileFormatError(.malformedHeader, "safetensors: entry '\(name)' lacks a string dtype")
+                }
+                dtype = try json.string()
+            case "shape":
+                if dimensions != nil { throw json.fail("entry '\(name)' has two shapes") }
+                dimensions = try json.integers(atMost: maximumRank, "shape of '\(name)'", tooMany: .invalidShape)
+            case "data_offsets":
+                if offsets != nil { throw json.fail("entry '\(name)' has two data_offsets") }
+                offsets = try json.integers(atMost: 2, "data_offsets of '\(name)'", tooMany: .malformedHeader)
+            default:
+                try json.skipValue()
+            }
+        }
+        guard let dtype else {
+            throw FileFormatError(.malformedHeader, "safetensors: entry '\(name)' lacks a string dtype")
+        }
+        if dtype != "F32" {
+            throw FileFormatError(.unsupportedType, "safetensors: tensor '\(name)' has dtype \(dtype), only F32 is supported")
+        }
+        guard let dimensions else {
+            throw FileFormatError(.malformedHeader, "safetensors: entry '\(name)' lacks a shape array")
+        }
+        let shape: Shape
+        do { shape = try Shape(dimensions) } catch {
+            throw FileFormatError(.invalidShape, "safetensors: tensor '\(name)': \(error.message)")
+        }
+        guard let offsets, offsets.count == 2 else {
+            throw FileFormatError(.malformedHeader, "safetensors: tensor '\(name)' needs data_offsets [begin, end] of integers")
+        }
+        let begin = offsets[0], end = offsets[1]
+        if begin < 0 || end < begin || end > dataSize {
+            throw FileFormatError(.invalidOffsets,
+                "safetensors: tensor '\(name)' has data_offsets [\(begin), \(end)], expected 0 <= begin <= end <= \(dataSize) (data size)")
+        }
+        let (bytesNeeded, overflow) = shape.count.multipliedReportingOverflow(by: 4)
+        if overflow || bytesNeeded != end - begin {
+            throw FileFormatError(.inconsistentSize,
+                "safetensors: tensor '\(name)' of shape \(shape) needs \(overflow ? "more than Int.max" : String(bytesNeeded)) bytes, data_offsets span \(end - begin)")
+        }
+        return (name, shape, begin, end)
     }
 
     /// Reads and parses the file at `path`.
@@ -192,13 +234,243 @@ public struct Safetensors: Sendable, Equatable {
             throw FileFormatError(error.reason, "\(path): \(error.message)")
         }
     }
+}
 
-    /// An exact integer from a JSON number: Foundation reports integers with an integer
-    /// `objCType` (`i`, `q`, …); booleans (`c`), fractions and huge values (`d`) are refused.
-    private static func integer(_ value: Any) -> Int? {
-        guard let number = value as? NSNumber, !(value is NSDecimalNumber) else { return nil }
-        let type = String(cString: number.objCType)
-        guard ["i", "q", "l", "s", "I", "Q", "L", "S"].contains(type) else { return nil }
-        return value as? Int
+/// A one-pass reader of the JSON text (RFC 8259) in `bytes[start..<end]`: it builds only the
+/// strings and integers its caller asks for, and skips everything else.
+struct JSONReader {
+    let bytes: [UInt8]
+    let start: Int
+    let end: Int
+    private(set) var position: Int
+    /// Deepest nesting of a skipped value (bounds the recursion).
+    static let maximumDepth = 64
+
+    init(bytes: [UInt8], start: Int, end: Int) {
+        self.bytes = bytes
+        self.start = start
+        self.end = end
+        position = start
+    }
+
+    var atEnd: Bool { position == end }
+
+    func fail(_ what: String) -> FileFormatError {
+        FileFormatError(.malformedHeader, "safetensors: header JSON: \(what) (at byte \(position - start) of the header)")
+    }
+
+    mutating func skipSpace() {
+        while position < end {
+            switch bytes[position] {
+            case 0x20, 0x09, 0x0A, 0x0D: position += 1
+            default: return
+            }
+        }
+    }
+
+    /// The next byte after white space (not consumed).
+    mutating func peek() -> UInt8? {
+        skipSpace()
+        return position < end ? bytes[position] : nil
+    }
+
+    private mutating func expect(_ c: Unicode.Scalar) throws(FileFormatError) {
+        guard peek() == UInt8(ascii: c) else { throw fail("expected '\(c)'") }
+        position += 1
+    }
+
+    /// `{"key": value, ...}`: `member` is called with the reader at each value and must read it.
+    mutating func object(_ member: (inout JSONReader, String) throws(FileFormatError) -> Void) throws(FileFormatError) {
+        try expect("{")
+        if peek() == UInt8(ascii: "}") { position += 1; return }
+        while true {
+            guard peek() == UInt8(ascii: "\"") else { throw fail("expected a string key") }
+            let key = try string()
+            try expect(":")
+            try member(&self, key)
+            switch peek() {
+            case UInt8(ascii: ","): position += 1
+            case UInt8(ascii: "}"): position += 1; return
+            default: throw fail("expected ',' or '}' in an object")
+            }
+        }
+    }
+
+    /// `[integer, ...]` with at most `limit` entries (else `tooMany`).
+    mutating func integers(atMost limit: Int, _ what: String, tooMany: FileFormatError.Reason) throws(FileFormatError) -> [Int] {
+        guard peek() == UInt8(ascii: "[") else {
+            throw FileFormatError(.malformedHeader, "safetensors: \(what) must be an array of integers")
+        }
+        position += 1
+        var values: [Int] = []
+        if peek() == UInt8(ascii: "]") { position += 1; return values }
+        while true {
+            if values.count == limit {
+                throw FileFormatError(tooMany, "safetensors: \(what) has more than \(limit) entries")
+            }
+            values.append(try integer(what))
+            switch peek() {
+            case UInt8(ascii: ","): position += 1
+            case UInt8(ascii: "]"): position += 1; return values
+            default: throw fail("expected ',' or ']' in an array")
+            }
+        }
+    }
+
+    /// A JSON number that is an integer fitting in `Int` (no fraction, no exponent).
+    mutating func integer(_ what: String) throws(FileFormatError) -> Int {
+        skipSpace()
+        let negative = position < end && bytes[position] == UInt8(ascii: "-")
+        if negative { position += 1 }
+        let digitsStart = position
+        var value = 0, overflow = false
+        while position < end, bytes[position] &- 0x30 < 10 {
+            let digit = Int(bytes[position] &- 0x30)
+            let (times10, o1) = value.multipliedReportingOverflow(by: 10)
+            let (next, o2) = negative ? times10.subtractingReportingOverflow(digit) : times10.addingReportingOverflow(digit)
+            value = next
+            overflow = overflow || o1 || o2
+            position += 1
+        }
+        if position == digitsStart {
+            throw FileFormatError(.malformedHeader, "safetensors: \(what) must hold integers")
+        }
+        if bytes[digitsStart] == UInt8(ascii: "0") && position - digitsStart > 1 { throw fail("number with a leading zero") }
+        if position < end, [UInt8(ascii: "."), UInt8(ascii: "e"), UInt8(ascii: "E")].contains(bytes[position]) {
+            throw FileFormatError(.malformedHeader, "safetensors: \(what) has a non-integer number")
+        }
+        if overflow {
+            throw FileFormatError(.malformedHeader, "safetensors: \(what) has an integer that does not fit in Int")
+        }
+        return value
+    }
+
+    /// A JSON string, unescaped; it must be valid UTF-8 without lone surrogates.
+    mutating func string() throws(FileFormatError) -> String {
+        try expect("\"")
+        var segment = position
+        var unescaped: [UInt8] = []
+        var escaped = false
+        while true {
+            guard position < end else { throw fail("unterminated string") }
+            let c = bytes[position]
+            if c == UInt8(ascii: "\"") { break }
+            if c < 0x20 { throw fail("control character in a string") }
+            if c != UInt8(ascii: "\\") { position += 1; continue }
+            escaped = true
+            unescaped += bytes[segment ..< position]
+            position += 1
+            guard position < end else { throw fail("unterminated string") }
+            let e = bytes[position]
+            position += 1
+            switch e {
+            case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): unescaped.append(e)
+            case UInt8(ascii: "b"): unescaped.append(0x08)
+            case UInt8(ascii: "f"): unescaped.append(0x0C)
+            case UInt8(ascii: "n"): unescaped.append(0x0A)
+            case UInt8(ascii: "r"): unescaped.append(0x0D)
+            case UInt8(ascii: "t"): unescaped.append(0x09)
+            case UInt8(ascii: "u"):
+                var code = try hex4()
+                if (0xD800 ..< 0xDC00).contains(code) {  // a high surrogate: a low one must follow
+                    guard end - position >= 6, bytes[position] == UInt8(ascii: "\\"), bytes[position + 1] == UInt8(ascii: "u") else {
+                        throw fail("unpaired surrogate in a string")
+                    }
+                    position += 2
+                    let low = try hex4()
+                    guard (0xDC00 ..< 0xE000).contains(low) else { throw fail("unpaired surrogate in a string") }
+                    code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00)
+                }
+                guard let scalar = Unicode.Scalar(code) else { throw fail("unpaired surrogate in a string") }
+                unescaped += Array(String(Character(scalar)).utf8)
+            default:
+                throw fail("invalid escape '\\\(Character(Unicode.Scalar(e)))' in a string")
+            }
+            segment = position
+        }
+        let text: String?
+        if escaped {
+            unescaped += bytes[segment ..< position]
+            text = String(validating: unescaped, as: UTF8.self)
+        } else {
+            text = String(validating: bytes[segment ..< position], as: UTF8.self)
+        }
+        guard let text else { throw fail("string is not valid UTF-8") }
+        position += 1
+        return text
+    }
+
+    private mutating func hex4() throws(FileFormatError) -> UInt32 {
+        guard end - position >= 4 else { throw fail("truncated \\u escape") }
+        var value: UInt32 = 0
+        for _ in 0..<4 {
+            let c = bytes[position]
+            let digit: UInt8
+            switch c {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = c - UInt8(ascii: "0")
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): digit = c - UInt8(ascii: "a") + 10
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): digit = c - UInt8(ascii: "A") + 10
+            default: throw fail("invalid \\u escape")
+            }
+            value = value << 4 | UInt32(digit)
+            position += 1
+        }
+        return value
+    }
+
+    /// Reads any JSON value without keeping it; nesting is limited to ``maximumDepth``.
+    mutating func skipValue(depth: Int = 0) throws(FileFormatError) {
+        if depth >= Self.maximumDepth { throw fail("nested deeper than \(Self.maximumDepth) levels") }
+        guard let next = peek() else { throw fail("expected a value") }
+        switch next {
+        case UInt8(ascii: "{"):
+            try object { (json: inout JSONReader, _: String) throws(FileFormatError) in try json.skipValue(depth: depth + 1) }
+        case UInt8(ascii: "["):
+            position += 1
+            if peek() == UInt8(ascii: "]") { position += 1; return }
+            while true {
+                try skipValue(depth: depth + 1)
+                switch peek() {
+                case UInt8(ascii: ","): position += 1
+                case UInt8(ascii: "]"): position += 1; return
+                default: throw fail("expected ',' or ']' in an array")
+                }
+            }
+        case UInt8(ascii: "\""): _ = try string()
+        case UInt8(ascii: "t"): try word("true")
+        case UInt8(ascii: "f"): try word("false")
+        case UInt8(ascii: "n"): try word("null")
+        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): try number()
+        default: throw fail("expected a value")
+        }
+    }
+
+    private mutating func word(_ w: String) throws(FileFormatError) {
+        for c in w.utf8 {
+            guard position < end, bytes[position] == c else { throw fail("expected '\(w)'") }
+            position += 1
+        }
+    }
+
+    /// `-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?`
+    private mutating func number() throws(FileFormatError) {
+        func digits(_ reader: inout JSONReader) -> Int {
+            let first = reader.position
+            while reader.position < reader.end, reader.bytes[reader.position] &- 0x30 < 10 { reader.position += 1 }
+            return reader.position - first
+        }
+        if bytes[position] == UInt8(ascii: "-") { position += 1 }
+        let first = position
+        let count = digits(&self)
+        if count == 0 || (count > 1 && bytes[first] == UInt8(ascii: "0")) { throw fail("invalid number") }
+        if position < end, bytes[position] == UInt8(ascii: ".") {
+            position += 1
+            if digits(&self) == 0 { throw fail("invalid number") }
+        }
+        if position < end, bytes[position] == UInt8(ascii: "e") || bytes[position] == UInt8(ascii: "E") {
+            position += 1
+            if position < end, bytes[position] == UInt8(ascii: "+") || bytes[position] == UInt8(ascii: "-") { position += 1 }
+            if digits(&self) == 0 { throw fail("invalid number") }
+        }
     }
 }
