@@ -25,7 +25,8 @@ extension Layer {
         if checkFinite && !(loss.isFinite && logits.isFinite && parameterGradients.allSatisfy(\.isFinite)) {
             let found: NonFiniteError
             do {
-                found = try locateNonFinite(input: input, labels: labels, context: context, parameterGradients: parameterGradients)
+                found = try locateNonFinite(input: input, labels: labels, context: context, logits: logits, loss: loss,
+                                            parameterGradients: parameterGradients)
             } catch {
                 throw .shape(error)
             }
@@ -40,23 +41,28 @@ extension Layer {
     }
 
     /// The slow path of the finite check: the step again with every layer's values checked.
-    private func locateNonFinite(input: Tensor, labels: [Int], context: ComputeContext,
+    private func locateNonFinite(input: Tensor, labels: [Int], context: ComputeContext, logits: Tensor, loss: Float,
                                  parameterGradients: [Tensor]) throws(ShapeError) -> NonFiniteError {
         var probe = NonFiniteProbe(active: true)
-        let (logits, cache) = try probedForward(self, input, context, &probe, path: "")
+        let (output, cache) = try probedForward(self, input, context, &probe, path: "")
         if let found = probe.first { return found }
-        let (loss, gradient) = try Loss.softmaxCrossEntropy(logits: logits, labels: labels, context: context)
-        probe.checkLoss(loss)
+        let (value, gradient) = try Loss.softmaxCrossEntropy(logits: output, labels: labels, context: context)
+        probe.checkLoss(value)
         if let found = probe.first { return found }
         _ = try probedBackward(self, gradient, cache, context, &probe, path: "")
         if let found = probe.first { return found }
-        // Not seen again (kernels are deterministic, so not expected): the first gradient seen before.
+        // Not seen again (the kernels are deterministic, so not expected): what the first run saw,
+        // attributed to the whole model.
+        let model = String(describing: Self.self)
+        if !logits.isFinite {
+            return NonFiniteError(stage: .output, layer: "", layerType: model, count: logits.nonFiniteCount, elementCount: logits.count)
+        }
         let names = parameterNames
-        let i = parameterGradients.firstIndex { !$0.isFinite } ?? 0
-        return NonFiniteError(stage: .parameterGradient, layer: "", layerType: String(describing: Self.self),
-                              tensor: i < names.count ? names[i] : "#\(i)",
-                              count: parameterGradients.isEmpty ? 0 : parameterGradients[i].nonFiniteCount,
-                              elementCount: parameterGradients.isEmpty ? 0 : parameterGradients[i].count)
+        if let i = parameterGradients.firstIndex(where: { !$0.isFinite }) {
+            return NonFiniteError(stage: .parameterGradient, layer: "", layerType: model, tensor: i < names.count ? names[i] : "#\(i)",
+                                  count: parameterGradients[i].nonFiniteCount, elementCount: parameterGradients[i].count)
+        }
+        return NonFiniteError(stage: .loss, layer: "", layerType: "", count: loss.isFinite ? 0 : 1, elementCount: 1)
     }
 
     /// Fraction of samples whose largest logit is at the label's index, evaluated in batches.
