@@ -77,7 +77,15 @@ extension Layer {
 /// merge nodes of a ``Graph``.
 public protocol MergeLayer: Sendable {
     associatedtype Cache: Sendable
+    /// How many inputs ``forward(_:context:)`` takes; ``Graph`` checks it when the node is
+    /// added, not at the first forward pass.
+    var acceptedInputCounts: ClosedRange<Int> { get }
     func forward(_ inputs: [Tensor], context: ComputeContext) throws(ShapeError) -> (output: Tensor, cache: Cache)
     /// One gradient per input, in the order of the inputs (fresh tensors).
     func backward(_ outputGradient: Tensor, cache: Cache, context: ComputeContext) throws(ShapeError) -> [Tensor]
+}
+
+extension MergeLayer {
+    /// Any non-empty list of inputs.
+    public var acceptedInputCounts: ClosedRange<Int> { 1...Int.max }
 }

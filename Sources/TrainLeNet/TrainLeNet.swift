@@ -73,7 +73,11 @@ struct TrainLeNet: ParsableCommand {
                 let indices = order[(b * batchSize)..<min(count, (b + 1) * batchSize)]
                 let x = try train.images.samples(indices)
                 let y = indices.map { train.labels[$0] }
-                lossSum += Double(try model.trainStep(input: x, labels: y, optimizer: &optimizer, context: context))
+                do {
+                    lossSum += Double(try model.trainStep(input: x, labels: y, optimizer: &optimizer, context: context))
+                } catch {
+                    throw StepFailure(message: "epoch \(epoch), batch \(b + 1) of \(batches): \(error)")
+                }
                 let now = clock.now
                 if !quiet && (now - lastReport > .milliseconds(250) || b == batches - 1) {
                     lastReport = now
@@ -95,6 +99,12 @@ struct TrainLeNet: ParsableCommand {
         }
         let accuracy = try model.accuracy(images: test.images, labels: test.labels, context: context)
         print(String(format: "test accuracy: %.4f", accuracy))
+    }
+
+    /// A training step that threw, with the epoch and batch where it happened.
+    struct StepFailure: Error, CustomStringConvertible {
+        let message: String
+        var description: String { message }
     }
 
     static func seconds(_ d: Duration) -> Double {

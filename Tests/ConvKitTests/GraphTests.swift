@@ -68,6 +68,24 @@ import _ConvKitTestSupport
     }
 }
 
+extension GraphTests {
+    /// Issue #17: a merge with the wrong number of inputs is rejected by `add`, not at forward.
+    @Test func mergeArityIsCheckedWhenAdded() throws {
+        var rng = SeededGenerator(seed: 181)
+        var g = Graph()
+        let z1 = try g.add(Dense(inputFeatures: 2, outputFeatures: 2, using: &rng), input: g.input)
+        let one = #expect(throws: ShapeError.self) { try g.add(Add(), inputs: [z1]) }
+        #expect(one?.reason == .invalidValue)
+        #expect(one?.message == "Add needs at least 2 inputs, got 1 (graph node 2)")
+        let none = #expect(throws: ShapeError.self) { try g.add(Add(), inputs: []) }
+        #expect(none?.message == "Add needs at least 2 inputs, got 0 (graph node 2)")
+        #expect(g.nodeCount == 2 && g.output == z1)  // nothing was added
+        #expect(Add().acceptedInputCounts == 2...Int.max)
+        let sum = try g.add(Add(), inputs: [z1, z1, g.input])
+        #expect(try g(Tensor(shape: [1, 2], repeating: 1)).shape == [1, 2] && g.output == sum)
+    }
+}
+
 @Suite struct JacobianTests {
     @Test func squareAtSevenThreeFive() throws {
         let x = try Tensor(shape: [3], scalars: [7, 3, 5])

@@ -14,7 +14,7 @@
 /// input-gradient of each consumer, visited in reverse topological order, so a value used by
 /// several layers receives the sum of their contributions. Parameters are named
 /// `"<node>.<name>"`.
-public struct Graph: Layer {
+public struct Graph: Layer, ProbedLayer {
     /// A value of the graph (the input, or a layer's output).
     public struct Node: Hashable, Sendable, CustomStringConvertible {
         public let index: Int
@@ -55,8 +55,18 @@ public struct Graph: Layer {
     }
 
     /// Adds a merge (e.g. ``Add``) of `inputs`; returns its output node.
+    ///
+    /// - Throws: ``ShapeError`` `.invalidValue` for an unknown node, or when the number of inputs
+    ///   is outside the layer's ``MergeLayer/acceptedInputCounts``.
     @discardableResult
     public mutating func add(_ layer: some MergeLayer, inputs: [Node]) throws(ShapeError) -> Node {
+        let accepted = layer.acceptedInputCounts
+        if !accepted.contains(inputs.count) {
+            let needs = accepted.upperBound == Int.max ? "at least \(accepted.lowerBound)"
+                : accepted.count == 1 ? "\(accepted.lowerBound)" : "\(accepted.lowerBound) to \(accepted.upperBound)"
+            throw ShapeError(.invalidValue,
+                "\(type(of: layer)) needs \(needs) inputs, got \(inputs.count) (graph node \(operations.count))")
+        }
         for node in inputs { try check(node) }
         operations.append(.merge(layer, inputs))
         output = Node(index: operations.count - 1)
@@ -108,18 +118,26 @@ public struct Graph: Layer {
     }
 
     public func forward(_ input: Tensor, context: ComputeContext) throws(ShapeError) -> (output: Tensor, cache: Cache) {
+        var probe = NonFiniteProbe(active: false)
+        return try forward(input, context: context, probe: &probe, path: "")
+    }
+
+    func forward(_ input: Tensor, context: ComputeContext, probe: inout NonFiniteProbe, path: String)
+        throws(ShapeError) -> (output: Tensor, cache: Cache) {
         var values: [Tensor] = [input]
         var caches: [(any Sendable)?] = [nil]
         values.reserveCapacity(operations.count)
-        for op in operations.dropFirst() {
+        for (i, op) in operations.enumerated().dropFirst() {
+            let node = NonFiniteProbe.path(path, i)
             switch op {
             case .input:
                 throw ShapeError(.invalidValue, "graph has a second input node")
             case .layer(let l, let source):
-                let (y, c) = try openForward(l, values[source.index], context)
+                let (y, c) = try probedForward(l, values[source.index], context, &probe, path: node)
                 values.append(y); caches.append(c)
             case .merge(let m, let sources):
                 let (y, c) = try openMergeForward(m, sources.map { values[$0.index] }, context)
+                probe.check(y, .output, layer: node, type: type(of: m))
                 values.append(y); caches.append(c)
             }
         }
@@ -127,6 +145,12 @@ public struct Graph: Layer {
     }
 
     public func backward(_ outputGradient: Tensor, cache: Cache, context: ComputeContext)
+        throws(ShapeError) -> (inputGradient: Tensor, parameterGradients: [Tensor]) {
+        var probe = NonFiniteProbe(active: false)
+        return try backward(outputGradient, cache: cache, context: context, probe: &probe, path: "")
+    }
+
+    func backward(_ outputGradient: Tensor, cache: Cache, context: ComputeContext, probe: inout NonFiniteProbe, path: String)
         throws(ShapeError) -> (inputGradient: Tensor, parameterGradients: [Tensor]) {
         if cache.shapes.count != operations.count {
             throw ShapeError(.mismatch, "Graph cache has \(cache.shapes.count) nodes, expected \(operations.count)")
@@ -147,13 +171,15 @@ public struct Graph: Layer {
                     perNode[i] = l.parameters.map { Tensor.zeros($0.shape) }  // does not feed the output
                     continue
                 }
-                let (dx, dθ) = try openBackward(l, gradients[i], cache.caches[i] ?? (), context)
+                let (dx, dθ) = try probedBackward(l, gradients[i], cache.caches[i] ?? (), context, &probe,
+                                                  path: NonFiniteProbe.path(path, i))
                 perNode[i] = dθ
                 Self.accumulate(dx, into: &gradients[source.index], context: context)
                 reached[source.index] = true
             case .merge(let m, let sources):
                 if !reached[i] { continue }
                 let dxs = try openMergeBackward(m, gradients[i], cache.caches[i] ?? (), context)
+                for dx in dxs { probe.check(dx, .inputGradient, layer: NonFiniteProbe.path(path, i), type: type(of: m)) }
                 for (k, source) in sources.enumerated() {
                     Self.accumulate(dxs[k], into: &gradients[source.index], context: context)
                     reached[source.index] = true

@@ -2,7 +2,7 @@
 ///
 /// Parameters are those of the layers in order, named `"<index>.<name>"` (e.g. `"0.weight"`),
 /// which are the keys of a PyTorch `nn.Sequential` `state_dict` when the layers line up.
-public struct Sequential: Layer {
+public struct Sequential: Layer, ProbedLayer {
     public var layers: [any Layer]
 
     public init(_ layers: [any Layer]) { self.layers = layers }
@@ -26,11 +26,17 @@ public struct Sequential: Layer {
     }
 
     public func forward(_ input: Tensor, context: ComputeContext) throws(ShapeError) -> (output: Tensor, cache: Cache) {
+        var probe = NonFiniteProbe(active: false)
+        return try forward(input, context: context, probe: &probe, path: "")
+    }
+
+    func forward(_ input: Tensor, context: ComputeContext, probe: inout NonFiniteProbe, path: String)
+        throws(ShapeError) -> (output: Tensor, cache: Cache) {
         var x = input
         var caches: [any Sendable] = []
         caches.reserveCapacity(layers.count)
-        for layer in layers {
-            let (y, cache) = try openForward(layer, x, context)
+        for (i, layer) in layers.enumerated() {
+            let (y, cache) = try probedForward(layer, x, context, &probe, path: NonFiniteProbe.path(path, i))
             caches.append(cache)
             x = y
         }
@@ -45,13 +51,20 @@ public struct Sequential: Layer {
 
     public func backward(_ outputGradient: Tensor, cache: Cache, context: ComputeContext)
         throws(ShapeError) -> (inputGradient: Tensor, parameterGradients: [Tensor]) {
+        var probe = NonFiniteProbe(active: false)
+        return try backward(outputGradient, cache: cache, context: context, probe: &probe, path: "")
+    }
+
+    func backward(_ outputGradient: Tensor, cache: Cache, context: ComputeContext, probe: inout NonFiniteProbe, path: String)
+        throws(ShapeError) -> (inputGradient: Tensor, parameterGradients: [Tensor]) {
         if cache.count != layers.count {
             throw ShapeError(.mismatch, "Sequential cache holds \(cache.count) entries, expected \(layers.count) (one per layer)")
         }
         var gradient = outputGradient
         var perLayer = [[Tensor]](repeating: [], count: layers.count)
         for i in layers.indices.reversed() {
-            let (dx, dθ) = try openBackward(layers[i], gradient, cache[i], context)
+            let (dx, dθ) = try probedBackward(layers[i], gradient, cache[i], context, &probe,
+                                              path: NonFiniteProbe.path(path, i))
             perLayer[i] = dθ
             gradient = dx
         }

@@ -7,8 +7,21 @@ extension Layer {
         Safetensors(tensors: zip(parameterNames, parameters).map { ($0, $1) }, metadata: metadata)
     }
 
-    /// Writes the parameters to `path` (safetensors).
-    public func saveCheckpoint(to path: String, metadata: [String: String] = [:]) throws(FileFormatError) {
+    /// Writes the parameters to `path` (safetensors), atomically: a temporary file renamed over
+    /// `path`, so an existing file is replaced whole or not at all.
+    ///
+    /// - Throws: ``FileFormatError`` `.invalidValue` naming the first parameter that holds a NaN
+    ///   or ±∞, unless `allowNonFinite` (nothing is written then); `.io` when writing fails.
+    public func saveCheckpoint(to path: String, metadata: [String: String] = [:],
+                               allowNonFinite: Bool = false) throws(FileFormatError) {
+        if !allowNonFinite {
+            for (name, parameter) in zip(parameterNames, parameters) where !parameter.isFinite {
+                let bad = parameter.nonFiniteCount
+                throw FileFormatError(.invalidValue,
+                    "parameter '\(name)' has \(bad) non-finite value\(bad == 1 ? "" : "s") of \(parameter.count); "
+                    + "not saved to '\(path)' (pass allowNonFinite: true to save it anyway)")
+            }
+        }
         try checkpoint(metadata: metadata).write(to: path)
     }
 

@@ -4,6 +4,9 @@
 public struct Add: MergeLayer {
     public init() {}
 
+    /// Two or more.
+    public var acceptedInputCounts: ClosedRange<Int> { 2...Int.max }
+
     /// The common shape and the number of inputs.
     public struct Cache: Sendable {
         public let shape: Shape
