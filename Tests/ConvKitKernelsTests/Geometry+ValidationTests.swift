@@ -84,11 +84,12 @@ struct GeometryValidationTests {
     }
 
     @Test func elementCountOverflowsInt() {
+        // The byte size (count × 4) is what must fit.
         let error = Self.convError {
             try Conv2DGeometry(batch: Int.max / 2, inputChannels: 4, inputSize: 8, outputChannels: 4, kernelSize: 3)
         }
         #expect(error?.reason == .overflow)
-        #expect(error?.message.hasPrefix("input element count = \(Int.max / 2) x 4 x 8 x 8 overflows Int") == true)
+        #expect(error?.message.hasPrefix("input element count = \(Int.max / 2) x 4 x 8 x 8 elements of 4 bytes overflows Int") == true)
     }
 
     @Test func paddingOverflowsInt() {

@@ -65,7 +65,7 @@ import _ConvKitTestSupport
     @Test func elementCountOverflowIsRejected() {
         let e = error { try Pool2DGeometry(batch: Int.max / 2, channels: 4, inputSize: 2, window: 2, stride: 2) }
         #expect(e?.reason == .overflow)
-        #expect(e?.message.hasPrefix("input element count = \(Int.max / 2) x 4 x 2 x 2 overflows Int") == true)
+        #expect(e?.message.hasPrefix("input element count = \(Int.max / 2) x 4 x 2 x 2 elements of 4 bytes overflows Int") == true)
     }
 
     @Test func planeBeyondInt32IndicesIsRejected() {
