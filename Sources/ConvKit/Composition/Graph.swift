@@ -192,7 +192,7 @@ public struct Graph: Layer, ProbedLayer {
     /// `total += value` through ``ElementwiseKernel/accumulate(_:into:context:)`` (shapes
     /// equal by construction: each gradient has the shape of the value it belongs to).
     private static func accumulate(_ value: Tensor, into total: inout Tensor, context: ComputeContext) {
-        precondition(value.shape == total.shape, "internal: gradient \(value.shape) for value \(total.shape)")
+        require(value.shape == total.shape, "internal: gradient \(value.shape) for value \(total.shape)")
         value.withUnsafeBufferPointer { v in
             total.withUnsafeMutableBufferPointer { t in ElementwiseKernel.accumulate(v, into: t, context: context) }
         }

@@ -116,7 +116,7 @@ enum ByteIO {
 
     /// Floats from `count` little-endian binary32 values starting at `offset` (bounds checked by the caller).
     static func floats(_ bytes: [UInt8], offset: Int, count: Int) -> [Float] {
-        precondition(offset >= 0 && count >= 0 && offset <= bytes.count && count <= (bytes.count - offset) / 4, "internal: float range outside the file")
+        require(offset >= 0 && count >= 0 && offset <= bytes.count && count <= (bytes.count - offset) / 4, "internal: float range outside the file")
         var out = [Float](repeating: 0, count: count)
         for i in 0..<count {
             let p = offset + 4 * i
