@@ -118,6 +118,10 @@ public enum ConvShapeTable {
                                                         kernelSize: 3, stride: 2, padding: 1)),
             NamedConv("MobileNet depthwise 3x3", try Conv2DGeometry(batch: 1, inputChannels: 32, inputSize: 28, outputChannels: 32,
                                                                     kernelSize: 3, padding: 1, groups: 32)),
+            // Batch 1: direct splits the image's 48 output channels (3 blocks of 16) over the workers.
+            NamedConv("7x7 stem, batch 1 (channel split)", try Conv2DGeometry(batch: 1, inputChannels: 3, inputHeight: 19, inputWidth: 21,
+                                                                              outputChannels: 48, kernelHeight: 7, kernelWidth: 7,
+                                                                              paddingHeight: 3, paddingWidth: 3)),
         ]
     }
 

@@ -79,13 +79,38 @@ enum Conv2DDirect {
 
     /// Floats per worker: the C kernel's workspace (plus, for backwardFilter, the worker's partial
     /// filter and bias gradients), rounded to 16 floats.
+    /// For a single image, the most any channel slice a split can give needs (a slice may take the
+    /// other C kernel, whose workspace differs).
     static func perWorker(_ g: Conv2DGeometry, direction: Conv2DDirection) -> Int {
-        var s = shape(g)
-        switch direction {
-        case .forward: return (Int(ck_conv_direct_forward_workspace(&s)) + 15) / 16 * 16
-        case .backwardFilter: return (Int(ck_conv_direct_backward_filter_workspace(&s)) + partialCount(g) + 15) / 16 * 16
-        case .backwardData: return transposed(g).map { perWorker($0, direction: .forward) } ?? 0
+        func kernelFloats(_ s: inout ck_conv_shape) -> Int {
+            direction == .forward ? Int(ck_conv_direct_forward_workspace(&s)) : Int(ck_conv_direct_backward_filter_workspace(&s))
         }
+        if direction == .backwardData { return transposed(g).map { perWorker($0, direction: .forward) } ?? 0 }
+        var s = shape(g)
+        var most = kernelFloats(&s)
+        if g.batch == 1 {
+            for count in sliceCounts(g) {
+                var t = s
+                t.out_channels = Int64(count)
+                most = max(most, kernelFloats(&t))
+            }
+        }
+        let partial = direction == .backwardFilter ? partialCount(g) : 0
+        return (most + partial + 15) / 16 * 16
+    }
+
+    /// The channel counts ``channelSlice(_:worker:workers:)`` can give, over every worker count a
+    /// context allows (at most 256).
+    static func sliceCounts(_ g: Conv2DGeometry) -> Set<Int> {
+        let blocks = channelBlocks(g), tail = blocks * channelBlock - g.outputChannels
+        var counts = Set<Int>()
+        for workers in 2...max(2, min(blocks, 256)) {
+            for k in [blocks / workers, (blocks + workers - 1) / workers] where k >= 1 {
+                counts.insert(k * channelBlock)
+                if k * channelBlock - tail >= 1 { counts.insert(k * channelBlock - tail) }
+            }
+        }
+        return counts
     }
 
     /// The forward convolution that computes `g`'s input gradient (see the type's documentation),
@@ -112,14 +137,15 @@ enum Conv2DDirect {
     /// A worker's partial gradients: `[O, C, KH, KW]` then `[O]`.
     static func partialCount(_ g: Conv2DGeometry) -> Int { (g.filterCount + g.outputChannels + 15) / 16 * 16 }
 
-    /// One worker per available core (at most one per image, and as many as fit in `capBytes`, at
-    /// least one); at least what ``Conv2DIm2col`` needs to run one output row at a time, so that
+    /// One worker per available core (at most one per image, or per channel block of a single image,
+    /// and as many as fit in `capBytes`, at least one); at least what ``Conv2DIm2col`` needs to run one output row at a time, so that
     /// the portable fallback fits in it.
     static func workspaceCount(_ g: Conv2DGeometry, direction: Conv2DDirection, capBytes: Int) -> Int {
         let per = perWorker(g, direction: direction)
         let fixed = direction == .backwardData ? flippedCount(g) : 0
         let fit = max(1, (capBytes / MemoryLayout<Float>.stride - fixed) / max(1, per))
-        let direct = fixed + per * min(g.batch, ComputeContext.availableCores, fit)
+        let units = g.batch == 1 ? channelBlocks(g) : g.batch
+        let direct = fixed + per * min(units, ComputeContext.availableCores, fit)
         let im2colRow = g.isPointwise ? 0 : g.columnRows * g.outputWidth
         return max(direct, im2colRow)
     }
@@ -135,7 +161,28 @@ enum Conv2DDirect {
     static func workers(_ g: Conv2DGeometry, direction: Conv2DDirection, workspace: Int, context: ComputeContext,
                         workScale: Double = 1) -> Int {
         let byWork = max(1, Int(workScale * g.flops / (Double(context.minimumElementsPerThread) * flopsPerElement)))
-        return max(1, min(context.threads, g.batch, byWork, workspace / perWorker(g, direction: direction)))
+        let units = g.batch == 1 ? channelBlocks(g) : g.batch
+        return max(1, min(context.threads, units, byWork, workspace / perWorker(g, direction: direction)))
+    }
+
+    /// A single image is split over its output channels instead, in whole blocks of this many
+    /// (the C kernels' channel-block width), so that batch-1 calls use every worker.
+    static let channelBlock = 16
+
+    static func channelBlocks(_ g: Conv2DGeometry) -> Int { (g.outputChannels + channelBlock - 1) / channelBlock }
+
+    /// Output channels `o0 ..< o1` of worker `worker` of `workers` (whole blocks, in order).
+    static func channelSlice(_ g: Conv2DGeometry, worker: Int, workers: Int) -> Range<Int> {
+        let blocks = channelBlocks(g)
+        let lower = worker * blocks / workers * channelBlock, upper = (worker + 1) * blocks / workers * channelBlock
+        return min(lower, g.outputChannels)..<min(upper, g.outputChannels)
+    }
+
+    /// The C shape of output channels `slice` of `g` (one image).
+    static func shape(_ g: Conv2DGeometry, outputChannels slice: Range<Int>) -> ck_conv_shape {
+        var s = shape(g)
+        s.out_channels = Int64(slice.count)
+        return s
     }
 
     /// Flops of a direct convolution that weigh as much as one element of an element-wise loop
@@ -184,6 +231,19 @@ enum Conv2DDirect {
         let ws = SharedBuffer(workspace)
         let relu: Int32 = activation == .relu ? 1 : 0
         let inputImage = g.inputChannels * g.inputPlane, outputImage = g.outputChannels * g.outputPlane
+        if g.batch == 1 && workers > 1 {
+            // One image: each worker computes a slice of whole output-channel blocks.
+            let filterPerChannel = g.inputChannels * g.kernelPlane
+            Conv2DImageParallel.eachWorker(workers, workers: workers, context: context) { worker, _ in
+                let slice = channelSlice(g, worker: worker, workers: workers)
+                if slice.isEmpty { return }
+                var s = shape(g, outputChannels: slice)
+                require(Int(ck_conv_direct_forward_workspace(&s)) <= per, "direct: a channel slice needs more workspace than the whole layer")
+                ck_conv_direct_forward_avx512(&s, x.base, w.base + slice.lowerBound * filterPerChannel, b.map { $0.base + slice.lowerBound },
+                                              relu, y.base + slice.lowerBound * g.outputPlane, 1, ws.base + worker * per)
+            }
+            return
+        }
         Conv2DImageParallel.eachWorker(g.batch, workers: workers, context: context) { worker, images in
             var s = shape(g)
             ck_conv_direct_forward_avx512(&s, x.base + images.lowerBound * inputImage, w.base, b?.base, relu,
@@ -205,6 +265,32 @@ enum Conv2DDirect {
         let ws = SharedBuffer(workspace)
         let inputImage = g.inputChannels * g.inputPlane, outputImage = g.outputChannels * g.outputPlane
         let withBias = biasGradient != nil
+        if g.batch == 1 && workers > 1 {
+            // One image: each worker sums a slice of whole output-channel blocks straight into worker
+            // 0's partial sums (disjoint parts); its scratch is the start of its own slice.
+            let filterPerChannel = g.inputChannels * g.kernelPlane
+            let partials = SharedBuffer(UnsafeMutableBufferPointer(start: ws.base + partialOffset, count: partialCount(g)))
+            Conv2DImageParallel.eachWorker(workers, workers: workers, context: context) { worker, _ in
+                let partial = partials.base
+                let slice = channelSlice(g, worker: worker, workers: workers)
+                if slice.isEmpty { return }
+                var s = shape(g, outputChannels: slice)
+                require(Int(ck_conv_direct_backward_filter_workspace(&s)) <= partialOffset,
+                        "direct: a channel slice needs more workspace than the whole layer")
+                ck_conv_direct_backward_filter_avx512(&s, x.base, dy.base + slice.lowerBound * g.outputPlane, 1,
+                                                      partial + slice.lowerBound * filterPerChannel,
+                                                      withBias ? partial + g.filterCount + slice.lowerBound : nil,
+                                                      ws.base + worker * per)
+            }
+            let partial = partials.base
+            for i in 0..<g.filterCount { filterGradient[i] = accumulate ? filterGradient[i] + partial[i] : partial[i] }
+            if let db = biasGradient?.baseAddress {
+                for o in 0..<g.outputChannels {
+                    db[o] = accumulate ? db[o] + partial[g.filterCount + o] : partial[g.filterCount + o]
+                }
+            }
+            return
+        }
         Conv2DImageParallel.eachWorker(g.batch, workers: workers, context: context) { worker, images in
             var s = shape(g)
             let slice = ws.base + worker * per

@@ -76,10 +76,9 @@ public enum Conv2DAlgorithm: String, CaseIterable, Sendable, Hashable {
     ///    direction within the default workspace cap (resnet_3x3, vgg_3x3: 1.4–1.7× F(2×2) at
     ///    1 thread; alexnet_c3, 13×13 in 66%-filled tiles, loses: 0.84–0.96×);
     /// 3. layers that ``direct`` supports (groups 1, AVX-512 CPU), with a kernel larger than 1×1,
-    ///    at least 2 images and a reduction `C·KH·KW <= 2400` → ``direct`` (measured 1.1–5× faster
-    ///    than im2col on LeNet C1/C3, AlexNet C1 and C2, and on par or faster on strided_3x3, docs/Architecture.md;
-    ///    batch 1 keeps the GEMM algorithms, whose GEMMs split over the workers by columns, while direct splits images over
-    ///    threads). ``effective(for:direction:simdLevel:)`` sends backwardData of strided layers
+    ///    and a reduction `C·KH·KW <= 2400` → ``direct`` (it splits images over the workers, or a
+    ///    single image's output-channel blocks; measurements in docs/Architecture.md).
+    ///    ``effective(for:direction:simdLevel:)`` sends backwardData of strided layers
     ///    (no transposed form) to ``im2col``;
     /// 4. everything else (including 1×1 kernels, whose lowering is at most a strided copy and which
     ///    are a single GEMM on the input at stride 1) → ``im2col``.
@@ -91,8 +90,9 @@ public enum Conv2DAlgorithm: String, CaseIterable, Sendable, Hashable {
                 && g.outputHeight >= 8 && g.outputWidth >= 8 {
                 return Conv2DWinograd.prefersLargeTiles(g) ? .winograd4x4 : .winograd
             }
-            if Conv2DDirect.supports(g) && g.kernelPlane > 1 && g.columnRows <= Conv2DDirect.automaticMaxReduction
-                && g.batch >= 2 { return .direct }
+            if Conv2DDirect.supports(g) && g.kernelPlane > 1 && g.columnRows <= Conv2DDirect.automaticMaxReduction {
+                return .direct
+            }
             return .im2col
         default:
             return supports(g) ? self : .im2col
