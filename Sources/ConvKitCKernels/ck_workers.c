@@ -1,10 +1,13 @@
 // Persistent workers: spin briefly, then sleep on a futex (see ck_workers.h).
 //
 // Protocol. Each worker owns a command word (its futex). The caller writes the job (task,
-// context, chunks) and `remaining`, then bumps the command word of each worker it needs
-// (seq_cst) and wakes it only if the worker said it sleeps. A worker that sees its word change
-// reads the job, runs its chunk, and decrements `remaining`; the last one wakes the caller if
-// the caller said it sleeps. Every hand-over of data goes through these atomics (the futex
+// context, chunks, one claim flag per chunk) and `remaining`, then bumps the command word of
+// each worker it needs (seq_cst) and wakes it only if the worker said it sleeps. Chunk c is
+// worker c's, but whoever is free takes a chunk nobody has claimed yet: a worker that wakes late
+// (its core busy, a slow wake-up) costs the call at most its check-in, not a whole chunk. A
+// worker that sees its word change reads the job, runs what it can claim, and decrements
+// `remaining`; the last one wakes the caller if the caller said it sleeps. The ranges depend
+// only on the chunk index, never on the thread that runs it. Every hand-over of data goes through these atomics (the futex
 // only blocks), so ThreadSanitizer sees the happens-before edges.
 #define _GNU_SOURCE
 #include "ck_workers.h"
@@ -75,7 +78,9 @@ static struct {
     // The current job: written by the caller before the command words, read by the workers after.
     ck_workers_task task;
     void *context;
+    long chunks;
     long spin;                // this job's spin budget (0 when oversubscribed)
+    _Atomic uint8_t claimed[CK_WORKERS_MAX];  // 1 once some thread took the chunk
     _Alignas(64) _Atomic uint32_t remaining;  // chunks of workers not finished (futex word)
     _Atomic uint32_t caller_sleeping;
     ck_worker_slot slots[CK_WORKERS_MAX];
@@ -91,6 +96,16 @@ int ck_workers_count(void) { return atomic_load_explicit(&ck_pool.created, memor
 long ck_workers_spin_ns(void) { return CK_WORKERS_SPIN_NS; }
 
 // MARK: workers
+
+/// Runs chunk `first` if nobody took it, then every other chunk nobody took.
+static void ck_run_claims(ck_workers_task task, void *context, long chunks, long first) {
+    for (long i = 0; i < chunks; i++) {
+        long c = first + i < chunks ? first + i : first + i - chunks;
+        if (atomic_load_explicit(&ck_pool.claimed[c], memory_order_relaxed) == 0
+            && atomic_exchange_explicit(&ck_pool.claimed[c], 1, memory_order_relaxed) == 0)
+            task(context, c);
+    }
+}
 
 /// Waits until `*word != seen` (spinning up to `spin` ns first, then sleeping); returns the new value.
 static uint32_t ck_wait_change(_Atomic uint32_t *word, uint32_t seen, _Atomic uint32_t *sleeping, long spin) {
@@ -127,8 +142,9 @@ static void *ck_worker_main(void *arg) {
         seen = ck_wait_change(&slot->command, seen, &slot->sleeping, spin);
         ck_workers_task task = ck_pool.task;
         void *context = ck_pool.context;
+        long chunks = ck_pool.chunks;
         spin = ck_pool.spin;
-        task(context, index);
+        ck_run_claims(task, context, chunks, index);
         if (atomic_fetch_sub(&ck_pool.remaining, 1) == 1 && atomic_load(&ck_pool.caller_sleeping))
             ck_futex_wake(&ck_pool.remaining);
     }
@@ -166,6 +182,9 @@ int ck_workers_run(ck_workers_task task, void *context, long chunks) {
 
     ck_pool.task = task;
     ck_pool.context = context;
+    ck_pool.chunks = chunks;
+    atomic_store_explicit(&ck_pool.claimed[0], 1, memory_order_relaxed);  // the caller's
+    for (long c = 1; c < chunks; c++) atomic_store_explicit(&ck_pool.claimed[c], 0, memory_order_relaxed);
     // Spinning only helps when every chunk has a core; oversubscribed, it takes time from them.
     long spin = chunks <= ck_online ? CK_WORKERS_SPIN_NS : 0;
     ck_pool.spin = spin;
@@ -178,7 +197,7 @@ int ck_workers_run(ck_workers_task task, void *context, long chunks) {
 
     ck_inside = 1;
     task(context, 0);
-    for (long c = helpers + 1; c < chunks; c++) task(context, c);
+    ck_run_claims(task, context, chunks, 1);
     ck_inside = 0;
 
     uint32_t left = atomic_load_explicit(&ck_pool.remaining, memory_order_acquire);
