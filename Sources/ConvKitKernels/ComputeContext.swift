@@ -112,7 +112,8 @@ public struct SharedBuffer<Element>: @unchecked Sendable {
 /// - Ranges are disjoint and cover `0..<count` exactly once; with `chunks` ranges, range `c` is
 ///   `c * count / chunks ..< (c + 1) * count / chunks`. The split depends only on `count`, `grain`
 ///   and the context, so results do not depend on scheduling.
-/// - The caller runs range 0 and ``WorkerPool``'s workers the others. Called from inside a range
+/// - The caller runs range 0 and ``WorkerPool``'s workers the others (a free thread takes a range
+///   nobody has started). Called from inside a range
 ///   (nested), or while another thread's loop holds the workers, the caller runs every range
 ///   itself, in order (threading never nests; concurrent callers never wait for each other).
 /// - Never call a threaded BLAS routine inside `body`.

@@ -16,8 +16,9 @@
 /// One chunk of a job: `chunk` in 0..<chunks.
 typedef void (*ck_workers_task)(void *context, long chunk);
 
-/// Runs task(context, c) for every c in 0..<chunks (2 <= chunks <= CK_WORKERS_MAX), chunk 0 on
-/// the calling thread and chunk w on worker w, and returns when all have finished
+/// Runs task(context, c) once for every c in 0..<chunks (2 <= chunks <= CK_WORKERS_MAX), chunk 0
+/// on the calling thread and chunk w on worker w unless a free thread took it first, and returns
+/// when all have finished
 /// (CK_WORKERS_RAN). Returns CK_WORKERS_DECLINED without running anything when another job is
 /// running or the calling thread is inside a job (threading never nests).
 int ck_workers_run(ck_workers_task task, void *context, long chunks);
