@@ -151,8 +151,27 @@ static void *ck_worker_main(void *arg) {
     return NULL;
 }
 
+/// A child of fork() has none of the parent's workers: start over.
+static void ck_after_fork_child(void) {
+    for (int w = 0; w < CK_WORKERS_MAX; w++) {
+        atomic_store_explicit(&ck_pool.slots[w].command, 0, memory_order_relaxed);
+        atomic_store_explicit(&ck_pool.slots[w].sleeping, 0, memory_order_relaxed);
+    }
+    ck_pool.workers = 0;
+    atomic_store_explicit(&ck_pool.created, 0, memory_order_relaxed);
+    atomic_store_explicit(&ck_pool.remaining, 0, memory_order_relaxed);
+    atomic_store_explicit(&ck_pool.caller_sleeping, 0, memory_order_relaxed);
+    atomic_store_explicit(&ck_pool.busy, 0, memory_order_relaxed);
+    ck_inside = 0;
+}
+
 /// Creates workers up to `wanted` (called with busy held). Returns how many exist.
 static int ck_grow(int wanted) {
+    static int registered = 0;
+    if (!registered && ck_pool.workers < wanted) {
+        pthread_atfork(NULL, NULL, ck_after_fork_child);
+        registered = 1;
+    }
     while (ck_pool.workers < wanted) {
         int index = ck_pool.workers + 1;
         pthread_t thread;
@@ -169,10 +188,9 @@ static int ck_grow(int wanted) {
 }
 
 int ck_workers_run(ck_workers_task task, void *context, long chunks) {
-    if (ck_inside || chunks < 2) return CK_WORKERS_DECLINED;
+    if (ck_inside || chunks < 2 || chunks > CK_WORKERS_MAX) return CK_WORKERS_DECLINED;
     int expected = 0;
     if (!atomic_compare_exchange_strong(&ck_pool.busy, &expected, 1)) return CK_WORKERS_DECLINED;
-    if (chunks > CK_WORKERS_MAX) chunks = CK_WORKERS_MAX;
     if (ck_online == 0) {
         long online = sysconf(_SC_NPROCESSORS_ONLN);
         ck_online = online > 0 ? online : 1;

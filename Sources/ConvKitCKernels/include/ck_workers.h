@@ -20,7 +20,7 @@ typedef void (*ck_workers_task)(void *context, long chunk);
 /// on the calling thread and chunk w on worker w unless a free thread took it first, and returns
 /// when all have finished
 /// (CK_WORKERS_RAN). Returns CK_WORKERS_DECLINED without running anything when another job is
-/// running or the calling thread is inside a job (threading never nests).
+/// running, the calling thread is inside a job (threading never nests), or chunks is out of range.
 int ck_workers_run(ck_workers_task task, void *context, long chunks);
 
 /// 1 while the calling thread runs a chunk of a job (pool workers, and callers inside
