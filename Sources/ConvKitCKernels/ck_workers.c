@@ -1,13 +1,16 @@
 // Persistent workers: spin briefly, then sleep on a futex (see ck_workers.h).
 //
-// Protocol. Each worker owns a command word (its futex). The caller writes the job (task,
-// context, chunks, one claim flag per chunk) and `remaining`, then bumps the command word of
-// each worker it needs (seq_cst) and wakes it only if the worker said it sleeps. Chunk c is
-// worker c's, but whoever is free takes a chunk nobody has claimed yet: a worker that wakes late
-// (its core busy, a slow wake-up) costs the call at most its check-in, not a whole chunk. A
-// worker that sees its word change reads the job, runs what it can claim, and decrements
-// `remaining`; the last one wakes the caller if the caller said it sleeps. The ranges depend
-// only on the chunk index, never on the thread that runs it. Every hand-over of data goes through these atomics (the futex
+// Protocol. Jobs are numbered; `state` holds the open job's number (high 24 bits) and how many
+// workers are inside it (low 8 bits). Each worker owns a command word (its futex). The caller
+// writes the job (task, context, chunks, one claim flag per chunk), then stores the job number
+// in the command word of each worker it needs (seq_cst) and wakes it only if the worker said it
+// sleeps. A worker that sees its word change joins the job (CAS on `state`) only if that job is
+// still open, runs the chunks it can claim, and leaves (waking the caller if the caller sleeps
+// and it was the last). Chunk c is worker c's, but whoever is free takes a chunk nobody has
+// claimed, so the caller runs the chunks of workers that have not joined yet; once every chunk
+// is done and no worker is inside, the caller closes the job by moving `state` to the next
+// number. A worker that wakes late (its core busy) finds its job closed and touches nothing: it
+// costs the call nothing. The ranges depend only on the chunk index, never on the thread. Every hand-over of data goes through these atomics (the futex
 // only blocks), so ThreadSanitizer sees the happens-before edges.
 #define _GNU_SOURCE
 #include "ck_workers.h"
@@ -81,7 +84,7 @@ static struct {
     long chunks;
     long spin;                // this job's spin budget (0 when oversubscribed)
     _Atomic uint8_t claimed[CK_WORKERS_MAX];  // 1 once some thread took the chunk
-    _Alignas(64) _Atomic uint32_t remaining;  // chunks of workers not finished (futex word)
+    _Alignas(64) _Atomic uint32_t state;  // open job number << 8 | workers inside (futex word)
     _Atomic uint32_t caller_sleeping;
     ck_worker_slot slots[CK_WORKERS_MAX];
 } ck_pool;
@@ -140,13 +143,19 @@ static void *ck_worker_main(void *arg) {
     long spin = 0;  // no spin before the first job
     for (;;) {
         seen = ck_wait_change(&slot->command, seen, &slot->sleeping, spin);
+        uint32_t state = atomic_load(&ck_pool.state);
+        int joined = 0;
+        while ((state >> 8) == seen) {  // the job is still open: join it
+            if (atomic_compare_exchange_weak(&ck_pool.state, &state, state + 1)) { joined = 1; break; }
+        }
+        if (!joined) continue;  // closed: the caller ran this worker's chunk
         ck_workers_task task = ck_pool.task;
         void *context = ck_pool.context;
         long chunks = ck_pool.chunks;
         spin = ck_pool.spin;
         ck_run_claims(task, context, chunks, index);
-        if (atomic_fetch_sub(&ck_pool.remaining, 1) == 1 && atomic_load(&ck_pool.caller_sleeping))
-            ck_futex_wake(&ck_pool.remaining);
+        if (((atomic_fetch_sub(&ck_pool.state, 1) - 1) & 0xFF) == 0 && atomic_load(&ck_pool.caller_sleeping))
+            ck_futex_wake(&ck_pool.state);
     }
     return NULL;
 }
@@ -159,7 +168,7 @@ static void ck_after_fork_child(void) {
     }
     ck_pool.workers = 0;
     atomic_store_explicit(&ck_pool.created, 0, memory_order_relaxed);
-    atomic_store_explicit(&ck_pool.remaining, 0, memory_order_relaxed);
+    atomic_store_explicit(&ck_pool.state, 1u << 8, memory_order_relaxed);
     atomic_store_explicit(&ck_pool.caller_sleeping, 0, memory_order_relaxed);
     atomic_store_explicit(&ck_pool.busy, 0, memory_order_relaxed);
     ck_inside = 0;
@@ -206,10 +215,14 @@ int ck_workers_run(ck_workers_task task, void *context, long chunks) {
     // Spinning only helps when every chunk has a core; oversubscribed, it takes time from them.
     long spin = chunks <= ck_online ? CK_WORKERS_SPIN_NS : 0;
     ck_pool.spin = spin;
-    atomic_store_explicit(&ck_pool.remaining, (uint32_t)helpers, memory_order_relaxed);
+    uint32_t job = atomic_load(&ck_pool.state) >> 8;  // open, nobody inside (job 0 is never used)
+    if (job == 0) {
+        job = 1;
+        atomic_store(&ck_pool.state, job << 8);
+    }
     for (int w = 1; w <= helpers; w++) {
         ck_worker_slot *slot = &ck_pool.slots[w];
-        atomic_fetch_add(&slot->command, 1);  // seq_cst: publishes the job
+        atomic_store(&slot->command, job);  // seq_cst: publishes the job
         if (atomic_load(&slot->sleeping)) ck_futex_wake(&slot->command);
     }
 
@@ -218,22 +231,33 @@ int ck_workers_run(ck_workers_task task, void *context, long chunks) {
     ck_run_claims(task, context, chunks, 1);
     ck_inside = 0;
 
-    uint32_t left = atomic_load_explicit(&ck_pool.remaining, memory_order_acquire);
-    if (left != 0 && spin > 0) {
-        int64_t deadline = ck_now_ns() + spin;
-        while (left != 0) {
-            for (int i = 0; i < 64 && left != 0; i++) {
-                CK_PAUSE();
-                left = atomic_load_explicit(&ck_pool.remaining, memory_order_acquire);
-            }
-            if (ck_now_ns() >= deadline) break;
+    // Every chunk is claimed; those still running belong to workers inside the job. Wait until
+    // none is inside, then close the job (a worker joining meanwhile makes the CAS fail).
+    uint32_t next = (job + 1) & 0xFFFFFF;
+    if (next == 0) next = 1;
+    uint32_t state = atomic_load(&ck_pool.state);
+    int64_t deadline = spin > 0 ? ck_now_ns() + spin : 0;
+    int sleeping = 0;
+    for (;;) {
+        if ((state & 0xFF) == 0) {
+            if (atomic_compare_exchange_strong(&ck_pool.state, &state, next << 8)) break;
+            continue;
         }
+        if (!sleeping && spin > 0 && ck_now_ns() < deadline) {
+            for (int i = 0; i < 64; i++) CK_PAUSE();
+            state = atomic_load(&ck_pool.state);
+            continue;
+        }
+        if (!sleeping) {
+            atomic_store(&ck_pool.caller_sleeping, 1);  // seq_cst, then re-read: pairs with the leaver
+            sleeping = 1;
+            state = atomic_load(&ck_pool.state);
+            continue;
+        }
+        ck_futex_wait(&ck_pool.state, state);
+        state = atomic_load(&ck_pool.state);
     }
-    if (left != 0) {
-        atomic_store(&ck_pool.caller_sleeping, 1);
-        while ((left = atomic_load(&ck_pool.remaining)) != 0) ck_futex_wait(&ck_pool.remaining, left);
-        atomic_store_explicit(&ck_pool.caller_sleeping, 0, memory_order_relaxed);
-    }
+    if (sleeping) atomic_store_explicit(&ck_pool.caller_sleeping, 0, memory_order_relaxed);
     atomic_store_explicit(&ck_pool.busy, 0, memory_order_release);
     return CK_WORKERS_RAN;
 }
