@@ -1,5 +1,5 @@
 # ConvKit: plain Makefile (no CMake). Every target is one or two commands.
-#   make bench    build (release) and run the naive-vs-im2col benchmark
+#   make bench    build (release) and run the benchmark suite (warm and cold figures)
 #   make test     run the test suite (release build)
 #   make demo     train LeNet-5 on the bundled MNIST subset
 #   make compare  ConvKit beside ONNX Runtime / PyTorch on the same suite
@@ -59,7 +59,7 @@ check-tsan: deps
 
 bench: deps
 	$(SWIFT) build -c release --product convkit-bench $(SWIFTFLAGS)
-	$$($(SWIFT) build -c release --show-bin-path $(SWIFTFLAGS))/convkit-bench $(BENCH_ARGS)
+	$$($(SWIFT) build -c release --show-bin-path $(SWIFTFLAGS))/convkit-bench --cold $(BENCH_ARGS)
 
 bench-quick: deps
 	$(SWIFT) build -c release --product convkit-bench $(SWIFTFLAGS)

@@ -48,9 +48,11 @@ struct ConvCase {
                     } else {
                         (timing, ceiling) = (runner.time(kernel), nil)
                     }
-                    runner.record(row(g, direction, algorithm.rawValue, threads: threads, timedBatch: g.batch,
-                                      timing: timing, naive: naiveTiming, ceiling: ceiling,
-                                      workspace: workspace.count * MemoryLayout<Float>.stride, check: check))
+                    var result = row(g, direction, algorithm.rawValue, threads: threads, timedBatch: g.batch,
+                                     timing: timing, naive: naiveTiming, ceiling: ceiling,
+                                     workspace: workspace.count * MemoryLayout<Float>.stride, check: check)
+                    if result.chosenByAutomatic == true { result.coldMs = runner.timeCold(kernel)?.medianMilliseconds }
+                    runner.record(result)
                 }
             }
         }

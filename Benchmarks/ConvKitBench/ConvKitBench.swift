@@ -44,6 +44,18 @@ struct ConvKitBench: ParsableCommand {
     @Flag(help: "Reduced suite with small shapes (CI smoke test; seconds in total).")
     var quick = false
 
+    @Flag(help: "Also time each row's first call after a pause (conv rows that automatic picks, dense rows): the cold figure.")
+    var cold = false
+
+    @Option(name: .customLong("cold-pause"), help: "Seconds of the pause before a cold call (default 2).")
+    var coldPause: Double = 2
+
+    @Flag(name: .customLong("cold-busy"), help: "Cold pauses are serial busy work on the calling thread instead of sleep.")
+    var coldBusy = false
+
+    @Option(name: .customLong("cold-samples"), help: "Pauses per cold figure (its median; default 1).")
+    var coldSamples: Int = 1
+
     @Flag(help: "No progress lines on stderr.")
     var quiet = false
 
@@ -57,6 +69,8 @@ struct ConvKitBench: ParsableCommand {
         if let minTime, !(minTime >= 0) { throw ValidationError("--min-time must be >= 0, got \(minTime)") }
         if let repeats, repeats < 1 { throw ValidationError("--repeats must be >= 1, got \(repeats)") }
         if naiveRepeats < 1 { throw ValidationError("--naive-repeats must be >= 1, got \(naiveRepeats)") }
+        if !(coldPause >= 0) { throw ValidationError("--cold-pause must be >= 0, got \(coldPause)") }
+        if coldSamples < 1 { throw ValidationError("--cold-samples must be >= 1, got \(coldSamples)") }
         if naiveBatch < 1 { throw ValidationError("--naive-batch must be >= 1, got \(naiveBatch)") }
     }
 
@@ -80,14 +94,16 @@ struct ConvKitBench: ParsableCommand {
             print(String(decoding: try encoder.encode(entries.map(\.peerSpec)), as: UTF8.self))
             return
         }
+        let coldSettings = cold ? ColdSettings(pause: coldBusy ? .busy : .sleep, seconds: coldPause, samples: coldSamples) : nil
         // Load average before we load the machine ourselves.
         let machine = Machine.current(threads: threadCounts, suite: quick ? "quick" : "full", minTime: minTime,
-                                      repeats: repeats, naiveRepeats: naiveRepeats, naiveBatch: naiveBatch)
+                                      repeats: repeats, naiveRepeats: naiveRepeats, naiveBatch: naiveBatch,
+                                      cold: coldSettings)
         if machine.noisy {
             printError("warning: 1-minute load average \(machine.loadAverage.first ?? 0) > \(machine.cores)/2: figures will be noisy")
         }
         let runner = Runner(threads: threadCounts, minTime: minTime, repeats: repeats, naiveRepeats: naiveRepeats,
-                            naiveBatch: naiveBatch, progress: !quiet)
+                            naiveBatch: naiveBatch, progress: !quiet, cold: coldSettings)
         for entry in entries { try entry.run(runner) }
 
         let report = Report(machine: machine, results: runner.results, failures: runner.failures)

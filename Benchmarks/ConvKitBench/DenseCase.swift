@@ -37,8 +37,10 @@ struct DenseCase {
                     } else {
                         (timing, ceiling) = (runner.time(kernel), nil)
                     }
-                    runner.record(row(g, direction, algorithm.rawValue, threads: threads, timedBatch: g.batch,
-                                      timing: timing, naive: naiveTiming, ceiling: ceiling, check: check))
+                    var result = row(g, direction, algorithm.rawValue, threads: threads, timedBatch: g.batch,
+                                     timing: timing, naive: naiveTiming, ceiling: ceiling, check: check)
+                    result.coldMs = runner.timeCold(kernel)?.medianMilliseconds
+                    runner.record(result)
                 }
             }
         }

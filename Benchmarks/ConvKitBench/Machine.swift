@@ -24,6 +24,8 @@ struct Machine: Encodable, Sendable {
     var repeats: Int
     var naiveRepeats: Int
     var naiveBatch: Int
+    /// How the cold figures were taken (`--cold`), `null` without them.
+    var cold: String?
 
     enum CodingKeys: String, CodingKey {
         case cpuModel = "cpu_model", cores, threads, blasCore = "blas_core"
@@ -31,7 +33,7 @@ struct Machine: Encodable, Sendable {
         case openblasL2Size = "OPENBLAS_L2_SIZE", openblasNumThreads = "OPENBLAS_NUM_THREADS"
         case swiftCompiler = "swift_compiler", buildConfiguration = "build_configuration"
         case date, loadAverage = "load_average", noisy, suite, minTimeSeconds = "min_time_s"
-        case repeats, naiveRepeats = "naive_repeats", naiveBatch = "naive_batch"
+        case repeats, naiveRepeats = "naive_repeats", naiveBatch = "naive_batch", cold
     }
 
     func encode(to encoder: any Encoder) throws {
@@ -55,10 +57,11 @@ struct Machine: Encodable, Sendable {
         try c.encode(repeats, forKey: .repeats)
         try c.encode(naiveRepeats, forKey: .naiveRepeats)
         try c.encode(naiveBatch, forKey: .naiveBatch)
+        try c.encode(cold, forKey: .cold)
     }
 
     static func current(threads: [Int], suite: String, minTime: Double, repeats: Int,
-                        naiveRepeats: Int, naiveBatch: Int) -> Machine {
+                        naiveRepeats: Int, naiveBatch: Int, cold: ColdSettings? = nil) -> Machine {
         let environment = ProcessInfo.processInfo.environment
         let cores = ComputeContext.availableCores
         let load = loadAverage()
@@ -74,7 +77,7 @@ struct Machine: Encodable, Sendable {
             loadAverage: load,
             noisy: (load.first ?? 0) > Double(cores) * 0.5,
             suite: suite, minTimeSeconds: minTime, repeats: repeats,
-            naiveRepeats: naiveRepeats, naiveBatch: naiveBatch)
+            naiveRepeats: naiveRepeats, naiveBatch: naiveBatch, cold: cold?.description)
     }
 
     /// `model name` of the first processor in /proc/cpuinfo (Linux), else "unknown".
@@ -133,6 +136,7 @@ struct Machine: Encodable, Sendable {
             "- Date: \(date); load average \(loadText)" + (noisy ? " **(noisy: 1-min load > cores/2)**" : ""),
             "- Settings: suite `\(suite)`, \(repeats) samples of >= \(minTimeSeconds) s each (naive: \(naiveRepeats) samples on \(naiveBatch) image(s), scaled to the full batch)",
         ]
+        if let cold { lines.append("- Cold figures: \(cold)") }
         if buildConfiguration == "debug" { lines.append("- **Debug build: figures are meaningless, use `-c release`.**") }
         return lines
     }

@@ -7,15 +7,18 @@ extension Report {
         var out = ["# ConvKit benchmark", "", "## Machine", ""]
         out += machine.markdownLines
         let compute = results.filter { $0.flops != nil }
+        let hasCold = compute.contains { $0.coldMs != nil }
         if !compute.isEmpty {
             out += ["", "## Compute-bound kernels (conv2d, dense)", "",
-                    "| layer | shape | direction | algorithm | threads | median ms | min ms | GFLOP/s | x naive | of BLAS | workspace |",
-                    "|---|---|---|---|--:|--:|--:|--:|--:|--:|--:|"]
+                    "| layer | shape | direction | algorithm | threads | median ms | min ms |" + (hasCold ? " cold ms |" : "")
+                        + " GFLOP/s | x naive | of BLAS | workspace |",
+                    "|---|---|---|---|--:|--:|--:|" + (hasCold ? "--:|" : "") + "--:|--:|--:|--:|"]
             for r in compute {
                 let algorithm = r.timedBatch == r.batch
                     ? r.algorithm + (r.chosenByAutomatic == true ? " (auto)" : "") : "\(r.algorithm) *"
                 out.append("| \(r.name) | \(r.shape) | \(r.direction) | \(algorithm) | \(r.threads) | "
-                    + "\(Format.ms(r.medianMs)) | \(Format.ms(r.minMs)) | \(Format.number(r.gflops)) | "
+                    + "\(Format.ms(r.medianMs)) | \(Format.ms(r.minMs)) | " + (hasCold ? "\(Format.number(r.coldMs)) | " : "")
+                    + "\(Format.number(r.gflops)) | "
                     + "\(Format.ratio(r.speedupVsNaive)) | \(Format.percent(r.fractionOfBLAS)) | \(Format.bytes(r.workspaceBytes)) |"
                     + (r.verified == false ? " **MISMATCH**" : ""))
             }
@@ -39,6 +42,7 @@ extension Report {
                 "- `(auto)`: the algorithm `Conv2DAlgorithm.automatic` picks for the shape.",
                 "- `of BLAS` = median time of the bare `sgemm` calls the algorithm issues (same shapes, transposes and count, same threads, same run) / the algorithm's median time.",
                 "- GB/s = bytes read + written / median time; `of copy` = time to copy the same bytes (`update(from:)`) / the kernel's time.",
+            ] + (hasCold ? ["- `cold ms`: \(machine.cold ?? "first call after a pause") (rows that `automatic` picks, and dense rows); compare it with the median: a threaded row that is much slower cold ran on fewer cores than asked."] : []) + [
                 "- Every fast result was checked against the naive reference before it was timed (tolerance 2·k·ε·Σ|a·b| per element).",
                 "- Median and min over \(machine.repeats) samples of >= \(machine.minTimeSeconds) s each. The machine may be shared: compare rows of one run, not across runs."]
         if !failures.isEmpty {

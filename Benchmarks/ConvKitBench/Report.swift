@@ -2,7 +2,7 @@
 ///
 /// JSON names (stable; peers' tooling reads them): `name`, `op`, `direction`, `algorithm`,
 /// `threads`, `batch`, `flops`, `median_ms`, `min_ms`, `gflops`, `speedup_vs_naive`,
-/// `fraction_of_blas`, `workspace_bytes`; memory-bound rows add `bytes`, `gbps`, `copy_ms`
+/// `fraction_of_blas`, `workspace_bytes`, `cold_ms`; memory-bound rows add `bytes`, `gbps`, `copy_ms`
 /// and `fraction_of_copy`. Figures that do not apply are `null`.
 struct ResultRow: Encodable, Sendable {
     var name: String
@@ -23,6 +23,8 @@ struct ResultRow: Encodable, Sendable {
     var bytes: Double?
     var medianMs: Double
     var minMs: Double
+    /// First call after an idle pause (median over the pauses; `--cold`), `null` when not measured.
+    var coldMs: Double? = nil
     var gflops: Double?
     var gbps: Double?
     var speedupVsNaive: Double?
@@ -45,7 +47,7 @@ struct ResultRow: Encodable, Sendable {
 
     enum CodingKeys: String, CodingKey {
         case name, op, direction, algorithm, threads, batch, timedBatch = "timed_batch", shape, flops, bytes
-        case medianMs = "median_ms", minMs = "min_ms", gflops, gbps, speedupVsNaive = "speedup_vs_naive"
+        case medianMs = "median_ms", minMs = "min_ms", coldMs = "cold_ms", gflops, gbps, speedupVsNaive = "speedup_vs_naive"
         case fractionOfBLAS = "fraction_of_blas", blasCeilingMs = "blas_ceiling_ms"
         case blasCeilingGflops = "blas_ceiling_gflops", fractionOfCopy = "fraction_of_copy", copyMs = "copy_ms"
         case workspaceBytes = "workspace_bytes", callsPerSample = "calls_per_sample", samples
@@ -75,6 +77,7 @@ struct ResultRow: Encodable, Sendable {
         }
         try number(medianMs, .medianMs)
         try number(minMs, .minMs)
+        try number(coldMs, .coldMs)
         try number(gflops, .gflops)
         try number(speedupVsNaive, .speedupVsNaive)
         try number(fractionOfBLAS, .fractionOfBLAS)

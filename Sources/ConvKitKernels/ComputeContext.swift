@@ -1,13 +1,12 @@
-import Dispatch
-
 /// How much parallelism one kernel call may use.
 ///
-/// Every kernel takes a context; there is no global thread pool and nothing is read from the
+/// Every kernel takes a context; there is no global thread count and nothing is read from the
 /// environment. `ComputeContext.serial` runs everything on the caller's thread.
 ///
 /// The thread count bounds ConvKit's own loops (im2col, col2im, bias, pooling, activations, the
 /// direct and Winograd workers, and GEMMs split by columns), which run in at most `threads` chunks
-/// with `DispatchQueue.concurrentPerform` (see ``parallelFor(_:grain:context:_:)``). OpenBLAS runs
+/// on ConvKit's persistent workers (see ``parallelFor(_:grain:elementsPerIndex:context:_:)`` and
+/// ``WorkerPool``). OpenBLAS runs
 /// at one thread inside every ConvKit kernel (see ``BLAS/withThreads(for:usesBLAS:_:)``): its idle
 /// threads spin for a while after a threaded call and take the cores ConvKit's loops need next.
 public struct ComputeContext: Sendable, Hashable, CustomStringConvertible {
@@ -15,7 +14,7 @@ public struct ComputeContext: Sendable, Hashable, CustomStringConvertible {
     public let threads: Int
 
     /// Work items of a `parallelFor` smaller than this many elements are not split further.
-    /// Splitting has a cost (~1 µs per chunk with Dispatch), so tiny loops stay serial.
+    /// Splitting has a cost (a few µs to hand a chunk to a worker), so tiny loops stay serial.
     public let minimumElementsPerThread: Int
 
     /// Whether kernels flush subnormal floats to zero while they run (see ``DenormalMode``);
@@ -109,10 +108,15 @@ public struct SharedBuffer<Element>: @unchecked Sendable {
 ///
 /// - Each range holds at least `grain` indices (and, when `elementsPerIndex` is given, at least
 ///   `context.minimumElementsPerThread / elementsPerIndex` of them), so small loops run serially
-///   on the caller's thread with no Dispatch overhead.
-/// - Ranges are disjoint and cover `0..<count` exactly once; the split depends only on `count`,
-///   `grain` and the context, so results do not depend on scheduling.
-/// - Never call a threaded BLAS routine inside `body` (threading never nests).
+///   on the caller's thread with no hand-off cost.
+/// - Ranges are disjoint and cover `0..<count` exactly once; with `chunks` ranges, range `c` is
+///   `c * count / chunks ..< (c + 1) * count / chunks`. The split depends only on `count`, `grain`
+///   and the context, so results do not depend on scheduling.
+/// - The caller runs range 0 and ``WorkerPool``'s workers the others (a free thread takes a range
+///   nobody has started). Called from inside a range
+///   (nested), or while another thread's loop holds the workers, the caller runs every range
+///   itself, in order (threading never nests; concurrent callers never wait for each other).
+/// - Never call a threaded BLAS routine inside `body`.
 /// - Each range runs with subnormals flushed to zero when `context.flushesDenormals` (the
 ///   thread's floating-point state is restored afterwards).
 @inlinable
@@ -129,9 +133,5 @@ public func parallelFor(
         DenormalMode.run(flushing: flush) { body(0..<count) }
         return
     }
-    DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
-        let lower = chunk * count / chunks
-        let upper = (chunk + 1) * count / chunks
-        DenormalMode.run(flushing: flush) { body(lower..<upper) }
-    }
+    runChunks(count, chunks: chunks, flush: flush, body)
 }
