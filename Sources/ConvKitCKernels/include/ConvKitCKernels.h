@@ -15,5 +15,6 @@
 #include "ck_winograd.h"
 #include "ck_winograd4.h"
 #include "ck_activation.h"
+#include "ck_dwconv.h"
 
 #endif /* CONVKIT_CKERNELS_H */
