@@ -33,6 +33,14 @@ CK_DW_INLINE ck_mask ck_m_first(int64_t n) {
 }
 CK_DW_INLINE ck_vec ck_v_load_m(const float *p, ck_mask m) { return _mm256_maskload_ps(p, m); }
 CK_DW_INLINE void ck_v_store_m(float *p, ck_mask m, ck_vec v) { _mm256_maskstore_ps(p, m, v); }
+CK_DW_INLINE ck_vec ck_v_load_range(const float *src, int64_t start, int64_t W) {
+    if (start >= 0 && start + 8 <= W) return _mm256_loadu_ps(src + start);
+    int64_t lo = start < 0 ? -start : 0, hi = W - start < 8 ? W - start : 8;
+    if (hi <= lo) return _mm256_setzero_ps();
+    float lanes[8] __attribute__((aligned(32))) = {0, 0, 0, 0, 0, 0, 0, 0};
+    for (int64_t j = lo; j < hi; j++) lanes[j] = src[start + j];
+    return _mm256_load_ps(lanes);
+}
 CK_DW_INLINE ck_vec ck_v_even(ck_vec lo, ck_vec hi) {
     __m256 s = _mm256_shuffle_ps(lo, hi, 0x88);   // lo0 lo2 hi0 hi2 | lo4 lo6 hi4 hi6
     return _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(s), 0xD8));

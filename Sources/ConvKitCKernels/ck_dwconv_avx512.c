@@ -32,6 +32,15 @@ CK_DW_INLINE ck_mask ck_m_first(int64_t n) {
 }
 CK_DW_INLINE ck_vec ck_v_load_m(const float *p, ck_mask m) { return _mm512_maskz_loadu_ps(m, p); }
 CK_DW_INLINE void ck_v_store_m(float *p, ck_mask m, ck_vec v) { _mm512_mask_storeu_ps(p, m, v); }
+CK_DW_INLINE ck_vec ck_v_load_range(const float *src, int64_t start, int64_t W) {
+    if (start >= 0 && start + 16 <= W) return _mm512_loadu_ps(src + start);
+    int64_t lo = start < 0 ? -start : 0, hi = W - start < 16 ? W - start : 16;
+    if (hi <= lo) return _mm512_setzero_ps();
+    // Load the hi − lo valid floats into the low lanes, then move them up to lanes lo ..< hi (register
+    // vexpandps; its memory form is slow on some cores): nothing outside the row is addressed.
+    __m512 v = _mm512_maskz_loadu_ps(ck_m_first(hi - lo), src + start + lo);
+    return _mm512_maskz_expand_ps((__mmask16)(ck_m_first(hi) & ~ck_m_first(lo)), v);
+}
 CK_DW_INLINE ck_vec ck_v_even(ck_vec lo, ck_vec hi) {
     const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
     return _mm512_permutex2var_ps(lo, even, hi);

@@ -7,6 +7,8 @@
 //   ck_v_zero() ck_v_set1(x) ck_v_load(p) ck_v_store(p, v) ck_v_fma(a, b, c) = a·b + c
 //   ck_v_relu(v) = v < 0 ? 0 : v           ck_v_sum(v): sum of the lanes (fixed order)
 //   ck_m_first(n): lanes < n               ck_v_load_m(p, m) (0 elsewhere), ck_v_store_m(p, m, v)
+//   ck_v_load_range(src, start, W): lane j = src[start + j] if 0 <= start + j < W, else 0 (reads
+//                                        only inside src[0 ..< W])
 //   ck_v_even(lo, hi), ck_v_odd(lo, hi)     even / odd elements of the 2·CK_VL floats lo:hi
 //   ck_v_zip_lo(a, b), ck_v_zip_hi(a, b)    a0 b0 a1 b1 ... (first and second CK_VL floats)
 //
@@ -22,14 +24,7 @@ CK_DW_INLINE void ck_dw_prepare(const float *src, int64_t W, int64_t pad, int64_
                                 float *line) {
     int64_t n = S * phase;
     float *out = S == 1 ? dst : line;
-    int64_t lo = pad < 0 ? 0 : pad, hi = pad + W < n ? pad + W : n;
-    if (hi <= lo) {
-        memset(out, 0, (size_t)n * sizeof(float));
-    } else {
-        memset(out, 0, (size_t)lo * sizeof(float));
-        memcpy(out + lo, src + (lo - pad), (size_t)(hi - lo) * sizeof(float));
-        memset(out + hi, 0, (size_t)(n - hi) * sizeof(float));
-    }
+    for (int64_t t = 0; t < n; t += CK_VL) ck_v_store(out + t, ck_v_load_range(src, t - pad, W));
     if (S == 2) {
         for (int64_t k = 0; k < phase; k += CK_VL) {
             ck_vec a = ck_v_load(line + 2 * k), b = ck_v_load(line + 2 * k + CK_VL);
@@ -111,12 +106,88 @@ static CK_DW_FN void CK_DW_NAME(ck_dw_correlate_any)(const ck_dw_geometry *g, co
                     g->stride_height, g->stride_width, g->dilation_height, g->dilation_width);
 }
 
+
+/// Channel-blocked correlation (see ck_dw_block): `lanes` planes `in + l·in_stride` into
+/// `out + l·out_stride`, weights `wt[t·CK_DW_LANES + l]`, bias `bias[l]`. Lane l's arithmetic
+/// is that of plane l alone, whatever the other lanes hold.
+CK_DW_INLINE void ck_dw_block_correlate(const ck_dw_geometry *g, const float *in, ptrdiff_t in_stride, int64_t lanes,
+                                        const float *wt, const float *bias, int relu, float *out,
+                                        ptrdiff_t out_stride, float *scratch, const int64_t KH, const int64_t KW,
+                                        const int64_t SH, const int64_t SW, const int64_t DH, const int64_t DW) {
+    ck_dw_block_plan p = ck_dw_block(g);
+    const int64_t L = CK_DW_LANES, H = g->input_height, W = g->input_width, OH = g->output_height,
+                  OW = g->output_width, PH = g->padding_height, PW = g->padding_width;
+    float *xt = scratch, *yt = scratch + p.rows * p.columns * L;
+    for (int64_t t = 0; t < p.rows * p.columns * L; t += CK_VL) ck_v_store(xt + t, ck_v_zero());
+    for (int64_t l = 0; l < lanes; l++)
+        for (int64_t r = 0; r < p.rows; r++) {
+            int64_t y = r - PH;
+            if (y < 0 || y >= H) continue;
+            int64_t c0 = PW > 0 ? PW : 0, c1 = W + PW < p.columns ? W + PW : p.columns;
+            for (int64_t c = c0; c < c1; c++) xt[(r * p.columns + c) * L + l] = in[l * in_stride + y * W + c - PW];
+        }
+    for (int64_t h = 0; h < L; h += CK_VL) {
+        for (int64_t i = 0; i < OH; i++)
+            for (int64_t j = 0; j < OW; j++) {
+                ck_vec acc = ck_v_load(bias + h);
+                const float *x0 = xt + ((i * SH) * p.columns + j * SW) * L + h;
+                for (int64_t u = 0; u < KH; u++)
+                    for (int64_t v = 0; v < KW; v++)
+                        acc = ck_v_fma(ck_v_load(x0 + (u * DH * p.columns + v * DW) * L), ck_v_load(wt + (u * KW + v) * L + h),
+                                       acc);
+                ck_v_store(yt + (i * OW + j) * L + h, relu ? ck_v_relu(acc) : acc);
+            }
+    }
+    for (int64_t l = 0; l < lanes; l++)
+        for (int64_t q = 0; q < OH * OW; q++) out[l * out_stride + q] = yt[q * L + l];
+}
+
+static CK_DW_FN void CK_DW_NAME(ck_dw_block_correlate_any)(const ck_dw_geometry *g, const float *in, ptrdiff_t in_stride,
+                                                           int64_t lanes, const float *wt, const float *bias, int relu,
+                                                           float *out, ptrdiff_t out_stride, float *scratch) {
+    if (g->kernel_height == g->kernel_width && g->stride_height == g->stride_width && g->dilation_height == 1
+        && g->dilation_width == 1) {
+        int64_t K = g->kernel_height, S = g->stride_height;
+        if (K == 3 && S == 1) { ck_dw_block_correlate(g, in, in_stride, lanes, wt, bias, relu, out, out_stride, scratch, 3, 3, 1, 1, 1, 1); return; }
+        if (K == 3 && S == 2) { ck_dw_block_correlate(g, in, in_stride, lanes, wt, bias, relu, out, out_stride, scratch, 3, 3, 2, 2, 1, 1); return; }
+        if (K == 5 && S == 1) { ck_dw_block_correlate(g, in, in_stride, lanes, wt, bias, relu, out, out_stride, scratch, 5, 5, 1, 1, 1, 1); return; }
+        if (K == 5 && S == 2) { ck_dw_block_correlate(g, in, in_stride, lanes, wt, bias, relu, out, out_stride, scratch, 5, 5, 2, 2, 1, 1); return; }
+    }
+    ck_dw_block_correlate(g, in, in_stride, lanes, wt, bias, relu, out, out_stride, scratch, g->kernel_height,
+                          g->kernel_width, g->stride_height, g->stride_width, g->dilation_height, g->dilation_width);
+}
+
+/// Channel-blocked forward (or flipped backwardData) of planes p0 ..< p1, multiplier 1: plane p
+/// reads input plane p and filter `(p % channels)`, reversed when `flip`.
+static CK_DW_FN void CK_DW_NAME(ck_dw_block_planes)(const ck_dw_geometry *g, const float *input, const float *filter,
+                                                    const float *bias, int relu, int flip, float *output,
+                                                    int64_t channels, int64_t p0, int64_t p1, float *scratch) {
+    const int64_t L = CK_DW_LANES, KK = g->kernel_height * g->kernel_width;
+    const int64_t in_plane = g->input_height * g->input_width, out_plane = g->output_height * g->output_width;
+    float wt[CK_DW_MAX_KERNEL * CK_DW_LANES] __attribute__((aligned(64)));
+    float bt[CK_DW_LANES] __attribute__((aligned(64)));
+    for (int64_t p = p0; p < p1; p += L) {
+        int64_t lanes = p1 - p < L ? p1 - p : L;
+        for (int64_t l = 0; l < L; l++) {
+            int64_t o = (p + (l < lanes ? l : 0)) % channels;
+            bt[l] = bias ? bias[o] : 0.0f;
+            for (int64_t t = 0; t < KK; t++) wt[t * L + l] = filter[o * KK + (flip ? KK - 1 - t : t)];
+        }
+        CK_DW_NAME(ck_dw_block_correlate_any)(g, input + p * in_plane, in_plane, lanes, wt, bt, relu,
+                                              output + p * out_plane, out_plane, scratch);
+    }
+}
+
 CK_DW_FN void CK_DW_NAME(ck_dw_forward)(const ck_dw_geometry *g, const float *input, const float *filter,
                                         const float *bias, int relu, float *output, int64_t channels_out,
                                         int64_t multiplier, int64_t p0, int64_t p1) {
     float scratch[CK_DW_SCRATCH_FLOATS] __attribute__((aligned(64)));
     const int64_t C = channels_out / multiplier, KK = g->kernel_height * g->kernel_width;
     const int64_t in_plane = g->input_height * g->input_width, out_plane = g->output_height * g->output_width;
+    if (ck_dw_blocked(g, multiplier)) {
+        CK_DW_NAME(ck_dw_block_planes)(g, input, filter, bias, relu, 0, output, channels_out, p0, p1, scratch);
+        return;
+    }
     for (int64_t p = p0; p < p1; p++) {
         int64_t n = p / channels_out, o = p % channels_out, c = o / multiplier;
         CK_DW_NAME(ck_dw_correlate_any)(g, input + (n * C + c) * in_plane, filter + o * KK, bias ? bias[o] : 0.0f, 0,
@@ -214,6 +285,11 @@ CK_DW_FN void CK_DW_NAME(ck_dw_backward_data)(const ck_dw_geometry *g, const flo
     const int64_t in_plane = g->input_height * g->input_width, out_plane = g->output_height * g->output_width;
     const int unit = g->stride_height == 1 && g->stride_width == 1;
     const ck_dw_geometry f = ck_dw_flipped(g);
+    if (unit && ck_dw_blocked(&f, multiplier)) {
+        CK_DW_NAME(ck_dw_block_planes)(&f, output_gradient, filter, NULL, 0, 1, input_gradient, channels_in, p0, p1,
+                                       scratch);
+        return;
+    }
     for (int64_t p = p0; p < p1; p++) {
         int64_t n = p / channels_in, c = p % channels_in;
         const float *dy = output_gradient + (n * O + c * multiplier) * out_plane;
@@ -292,6 +368,71 @@ static CK_DW_FN void CK_DW_NAME(ck_dw_filter_channel_any)(const ck_dw_geometry *
                          g->kernel_width, g->stride_height, g->stride_width, g->dilation_height, g->dilation_width);
 }
 
+
+/// Channel-blocked filter gradient of output channels o ..< o + lanes (multiplier 1): per image,
+/// the padded input block and the dy block, then KH·KW vector accumulators over the positions.
+CK_DW_INLINE void ck_dw_block_filter(const ck_dw_geometry *g, const float *x, const float *dy, int64_t batch,
+                                     int64_t channels, int64_t o, int64_t lanes, float *dw, int accumulate,
+                                     float *scratch, const int64_t KH, const int64_t KW, const int64_t SH,
+                                     const int64_t SW, const int64_t DH, const int64_t DW) {
+    ck_dw_block_plan p = ck_dw_block(g);
+    const int64_t L = CK_DW_LANES, H = g->input_height, W = g->input_width, OH = g->output_height,
+                  OW = g->output_width, PH = g->padding_height, PW = g->padding_width;
+    const int64_t in_plane = H * W, out_plane = OH * OW;
+    float *xt = scratch, *dt = scratch + p.rows * p.columns * L;
+    ck_vec acc[CK_DW_MAX_KERNEL * CK_DW_LANES / CK_VL];
+    const int64_t H_V = L / CK_VL;
+    for (int64_t t = 0; t < KH * KW * H_V; t++) acc[t] = ck_v_zero();
+    for (int64_t t = 0; t < p.rows * p.columns * L; t += CK_VL) ck_v_store(xt + t, ck_v_zero());
+    for (int64_t t = 0; t < out_plane * L; t += CK_VL) ck_v_store(dt + t, ck_v_zero());
+    for (int64_t n = 0; n < batch; n++) {
+        const float *in = x + (n * channels + o) * in_plane, *grad = dy + (n * channels + o) * out_plane;
+        for (int64_t l = 0; l < lanes; l++) {
+            for (int64_t r = 0; r < p.rows; r++) {
+                int64_t y = r - PH;
+                if (y < 0 || y >= H) continue;
+                int64_t c0 = PW > 0 ? PW : 0, c1 = W + PW < p.columns ? W + PW : p.columns;
+                for (int64_t c = c0; c < c1; c++) xt[(r * p.columns + c) * L + l] = in[l * in_plane + y * W + c - PW];
+            }
+            for (int64_t q = 0; q < out_plane; q++) dt[q * L + l] = grad[l * out_plane + q];
+        }
+        for (int64_t i = 0; i < OH; i++)
+            for (int64_t j = 0; j < OW; j++)
+                for (int64_t h = 0; h < H_V; h++) {
+                    ck_vec dv = ck_v_load(dt + (i * OW + j) * L + h * CK_VL);
+                    const float *x0 = xt + ((i * SH) * p.columns + j * SW) * L + h * CK_VL;
+                    for (int64_t u = 0; u < KH; u++)
+                        for (int64_t v = 0; v < KW; v++)
+                            acc[(u * KW + v) * H_V + h] = ck_v_fma(dv, ck_v_load(x0 + (u * DH * p.columns + v * DW) * L),
+                                                                   acc[(u * KW + v) * H_V + h]);
+                }
+    }
+    float lanes_out[CK_DW_LANES] __attribute__((aligned(64)));
+    for (int64_t t = 0; t < KH * KW; t++) {
+        for (int64_t h = 0; h < H_V; h++) ck_v_store(lanes_out + h * CK_VL, acc[t * H_V + h]);
+        for (int64_t l = 0; l < lanes; l++) {
+            float s = lanes_out[l];
+            float *d = dw + (o + l) * KH * KW + t;
+            *d = accumulate ? *d + s : s;
+        }
+    }
+}
+
+static CK_DW_FN void CK_DW_NAME(ck_dw_block_filter_any)(const ck_dw_geometry *g, const float *x, const float *dy,
+                                                        int64_t batch, int64_t channels, int64_t o, int64_t lanes,
+                                                        float *dw, int accumulate, float *scratch) {
+    if (g->kernel_height == g->kernel_width && g->stride_height == g->stride_width && g->dilation_height == 1
+        && g->dilation_width == 1) {
+        int64_t K = g->kernel_height, S = g->stride_height;
+        if (K == 3 && S == 1) { ck_dw_block_filter(g, x, dy, batch, channels, o, lanes, dw, accumulate, scratch, 3, 3, 1, 1, 1, 1); return; }
+        if (K == 3 && S == 2) { ck_dw_block_filter(g, x, dy, batch, channels, o, lanes, dw, accumulate, scratch, 3, 3, 2, 2, 1, 1); return; }
+        if (K == 5 && S == 1) { ck_dw_block_filter(g, x, dy, batch, channels, o, lanes, dw, accumulate, scratch, 5, 5, 1, 1, 1, 1); return; }
+        if (K == 5 && S == 2) { ck_dw_block_filter(g, x, dy, batch, channels, o, lanes, dw, accumulate, scratch, 5, 5, 2, 2, 1, 1); return; }
+    }
+    ck_dw_block_filter(g, x, dy, batch, channels, o, lanes, dw, accumulate, scratch, g->kernel_height, g->kernel_width,
+                       g->stride_height, g->stride_width, g->dilation_height, g->dilation_width);
+}
+
 CK_DW_FN void CK_DW_NAME(ck_dw_backward_filter)(const ck_dw_geometry *g, const float *input,
                                                 const float *output_gradient, float *filter_gradient, int64_t batch,
                                                 int64_t channels_out, int64_t multiplier, int accumulate, int64_t o0,
@@ -299,6 +440,14 @@ CK_DW_FN void CK_DW_NAME(ck_dw_backward_filter)(const ck_dw_geometry *g, const f
     float scratch[CK_DW_SCRATCH_FLOATS] __attribute__((aligned(64)));
     const int64_t C = channels_out / multiplier, KK = g->kernel_height * g->kernel_width;
     const int64_t in_plane = g->input_height * g->input_width, out_plane = g->output_height * g->output_width;
+    if (ck_dw_blocked(g, multiplier)) {
+        for (int64_t o = o0; o < o1; o += CK_DW_LANES) {
+            int64_t lanes = o1 - o < CK_DW_LANES ? o1 - o : CK_DW_LANES;
+            CK_DW_NAME(ck_dw_block_filter_any)(g, input, output_gradient, batch, channels_out, o, lanes,
+                                               filter_gradient, accumulate, scratch);
+        }
+        return;
+    }
     for (int64_t o = o0; o < o1; o++) {
         int64_t c = o / multiplier;
         CK_DW_NAME(ck_dw_filter_channel_any)(g, input + c * in_plane, C * in_plane, output_gradient + o * out_plane,

@@ -65,4 +65,25 @@ static inline ck_dw_phase_plan ck_dw_phases(const ck_dw_geometry *g, int64_t mul
     return p;
 }
 
+/// Channel-blocked path for small planes (multiplier 1): CK_DW_LANES planes side by side, one per
+/// lane (`[rows][columns][lanes]`), the read extent of the input zero-padded, then one output
+/// position per vector. Scratch: the padded input block and the output (or dy) block.
+typedef struct ck_dw_block_plan {
+    int64_t rows, columns, total;
+} ck_dw_block_plan;
+
+static inline ck_dw_block_plan ck_dw_block(const ck_dw_geometry *g) {
+    ck_dw_block_plan p;
+    p.rows = (g->output_height - 1) * g->stride_height + (g->kernel_height - 1) * g->dilation_height + 1;
+    p.columns = (g->output_width - 1) * g->stride_width + (g->kernel_width - 1) * g->dilation_width + 1;
+    p.total = (p.rows * p.columns + g->output_height * g->output_width) * CK_DW_LANES;
+    return p;
+}
+
+/// `true` when the channel-blocked path runs: multiplier 1, output rows narrower than two
+/// vectors (where row strips waste lanes and pay per-row overhead), and the block fits.
+static inline int ck_dw_blocked(const ck_dw_geometry *g, int64_t multiplier) {
+    return multiplier == 1 && g->output_width < 2 * CK_DW_LANES && ck_dw_block(g).total <= CK_DW_SCRATCH_FLOATS;
+}
+
 #endif /* CONVKIT_CK_DWCONV_INTERNAL_H */

@@ -27,7 +27,7 @@ struct Conv2DDepthwiseTests {
     /// the vector tails (1, 7, 15, 17, 33) and on tiny planes (1×1, 2×3).
     static let grid: [Case] = {
         var cases: [Case] = []
-        let planes = [(1, 1), (2, 3), (5, 7), (4, 15), (6, 17), (3, 33), (9, 34), (8, 66)]
+        let planes = [(1, 1), (2, 3), (5, 7), (4, 15), (6, 17), (3, 33), (9, 34), (8, 66), (5, 97)]
         for k in [3, 5] {
             for s in [1, 2] {
                 for p in [0, 1, 2] {
