@@ -228,7 +228,7 @@ static CK_DW_FN void CK_DW_NAME(ck_dw_backward_phases)(const ck_dw_geometry *g, 
             }
         }
         float *out = dx + y * W;
-        const int64_t phases = SW == 2 ? 2 : SW;
+        const int64_t phases = SW < W ? SW : W;   // phases q >= W hold no column
         const float *tp[2][CK_DW_MAX_TAPS];
         float tw[2][CK_DW_MAX_TAPS];
         int64_t nt[2] = {0, 0};
@@ -271,7 +271,7 @@ static CK_DW_FN void CK_DW_NAME(ck_dw_backward_phases)(const ck_dw_geometry *g, 
                 }
             }
         } else if (SW > 2) {
-            for (int64_t q = 0; q < SW; q++)
+            for (int64_t q = 0; q < phases; q++)
                 for (int64_t m = 0; q + m * SW < W; m++) out[q + m * SW] = temp[q * p.columns + m];
         }
     }

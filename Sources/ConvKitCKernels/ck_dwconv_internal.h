@@ -11,6 +11,7 @@
 #define CK_DW_MAX_SLOTS 64
 #define CK_DW_MAX_TAPS 256
 #define CK_DW_MAX_KERNEL 64
+#define CK_DW_MAX_STEP 16
 
 static inline int64_t ck_dw_round(int64_t n) { return (n + CK_DW_LANES - 1) / CK_DW_LANES * CK_DW_LANES; }
 

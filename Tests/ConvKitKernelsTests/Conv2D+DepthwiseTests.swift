@@ -54,6 +54,11 @@ struct Conv2DDepthwiseTests {
         make(1, 2, 8, 9, k: (3, 3), p: (3, 3)),
         make(1, 2, 8, 9, k: (3, 3), s: (2, 1), p: (0, 2), d: (1, 2)),
         make(1, 4, 28, 28, k: (3, 3), s: (2, 2), p: (1, 1)),
+        // Strides wider than the plane (every column phase past the first is empty) and huge ones.
+        make(1, 2, 3, 2, k: (1, 1), s: (1, 7), p: (1, 0), multiplier: 3),
+        make(1, 2, 5, 9, k: (3, 3), s: (2, 7), p: (1, 1)),
+        make(1, 2, 3, 2, k: (1, 1), s: (1, 1000), p: (1, 0), multiplier: 3),
+        make(1, 1, 4, 4, k: (3, 3), s: (1 << 40, 1 << 40), p: (1, 1)),
     ].compactMap { $0 }
 
     static let cases = grid + special
