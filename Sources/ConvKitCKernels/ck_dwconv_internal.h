@@ -62,7 +62,6 @@ static inline ck_dw_phase_plan ck_dw_phases(const ck_dw_geometry *g, int64_t mul
     p.row = ck_dw_round(p.margin + p.columns + (max_offset > 0 ? max_offset : 0) + CK_DW_LANES);
     p.slots = (g->kernel_height - 1) * g->dilation_height / g->stride_height + 2;
     p.total = (multiplier * p.slots + 1) * p.row + (S > 2 ? S * p.columns : 0);
-    (void)multiplier;
     return p;
 }
 

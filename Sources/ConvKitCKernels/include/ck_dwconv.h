@@ -9,9 +9,10 @@
 // rows it reads (every tap accumulated in a register, each output written once). Input rows are
 // first copied, zero-padded, into a small ring of row buffers split into `stride_width` column
 // phases (element k of phase q is padded column k·S + q), so every tap is a contiguous,
-// unmasked vector load at any stride, padding and dilation. 3x3 and 5x5 kernels of stride 1
-// and 2 without dilation run fully unrolled code; other shapes run the same loops with runtime
-// bounds.
+// unmasked vector load at any stride, padding and dilation. Output rows narrower than 32
+// (multiplier 1, e.g. 7x7 and 14x14 planes) instead run 16 planes side by side, one per lane,
+// from a zero-padded `[row][column][16]` copy. 3x3 and 5x5 kernels of stride 1 and 2 without
+// dilation run fully unrolled code; other shapes run the same loops with runtime bounds.
 //
 //     forward:         y[n,o,i,j] = f(b[o] + Σ_u Σ_v w[o,u,v] · x[n,c,i·S − P + u·D, j·S − P + v·D])
 //     backwardData:    stride 1: the forward correlation of dy with the flipped filter and padding
