@@ -16,5 +16,6 @@
 #include "ck_winograd4.h"
 #include "ck_activation.h"
 #include "ck_workers.h"
+#include "ck_dwconv.h"
 
 #endif /* CONVKIT_CKERNELS_H */
