@@ -95,7 +95,8 @@ struct ConvKitBench: ParsableCommand {
             return
         }
         // Load average before we load the machine ourselves.
-        let machine = Machine.current(threads: threadCounts, suite: quick ? (suiteChoice == .all ? "quick+broad" : "quick") : suiteChoice.reportName, minTime: minTime,
+        let suiteLabel = quick ? (suiteChoice == .all ? "quick+broad" : "quick") : suiteChoice.reportName
+        let machine = Machine.current(threads: threadCounts, suite: suiteLabel, minTime: minTime,
                                       repeats: repeats, naiveRepeats: naiveRepeats, naiveBatch: naiveBatch)
         if machine.noisy {
             printError("warning: 1-minute load average \(machine.loadAverage.first ?? 0) > \(machine.cores)/2: figures will be noisy")
