@@ -1,8 +1,10 @@
 # ConvKit: plain Makefile (no CMake). Every target is one or two commands.
-#   make bench    build (release) and run the benchmark suite (warm and cold figures)
+#   make bench    build (release) and run the benchmark suite, warm and cold figures (default suite;
+#                 BENCH_ARGS="--suite broad" or make bench-broad: the broad layer suite)
 #   make test     run the test suite (release build)
 #   make demo     train LeNet-5 on the bundled MNIST subset
-#   make compare  ConvKit beside ONNX Runtime / PyTorch on the same suite
+#   make compare  ConvKit beside ONNX Runtime / PyTorch on the default and broad suites
+#                 (COMPARE_SUITE=default or broad for one of them; docs/Benchmarks.md)
 #   make check    the test suite under AddressSanitizer and ThreadSanitizer
 #   make deps     install the system packages (Debian/Ubuntu, as root)
 SWIFT   ?= swift
@@ -17,7 +19,7 @@ TEST_ENV = OPENBLAS_CORETYPE=$${OPENBLAS_CORETYPE:-Haswell} OPENBLAS_L2_SIZE=$${
 
 APT_PACKAGES = libopenblas-dev liblapacke-dev pkg-config
 
-.PHONY: all deps check-blas build test check check-asan check-tsan fuzz bench bench-quick demo compare clean
+.PHONY: all deps check-blas build test check check-asan check-tsan fuzz bench bench-quick bench-broad demo compare clean
 
 all: build
 
@@ -64,6 +66,10 @@ bench: deps
 bench-quick: deps
 	$(SWIFT) build -c release --product convkit-bench $(SWIFTFLAGS)
 	$$($(SWIFT) build -c release --show-bin-path $(SWIFTFLAGS))/convkit-bench --quick $(BENCH_ARGS)
+
+bench-broad: deps
+	$(SWIFT) build -c release --product convkit-bench $(SWIFTFLAGS)
+	$$($(SWIFT) build -c release --show-bin-path $(SWIFTFLAGS))/convkit-bench --suite broad $(BENCH_ARGS)
 
 demo: deps
 	$(SWIFT) build -c release --product train-lenet $(SWIFTFLAGS)

@@ -9,9 +9,13 @@ import _ConvKitTestSupport
 struct ConvCase {
     let spec: LayerSuite.ConvSpec
 
+    /// `NxCxHxW kKxRxS s p [d] [g]`; stride, padding and dilation as `h,w` when the axes differ.
     var shape: String {
-        "\(spec.batch)x\(spec.inputChannels)x\(spec.inputSize)x\(spec.inputSize) "
-            + "k\(spec.outputChannels)x\(spec.kernelSize)x\(spec.kernelSize) s\(spec.stride) p\(spec.padding)"
+        func axes(_ h: Int, _ w: Int) -> String { h == w ? "\(h)" : "\(h),\(w)" }
+        return "\(spec.batch)x\(spec.inputChannels)x\(spec.inputHeight)x\(spec.inputWidth) "
+            + "k\(spec.outputChannels)x\(spec.kernelHeight)x\(spec.kernelWidth) s\(axes(spec.strideHeight, spec.strideWidth))"
+            + " p\(axes(spec.paddingHeight, spec.paddingWidth))"
+            + (spec.dilationHeight != 1 || spec.dilationWidth != 1 ? " d\(axes(spec.dilationHeight, spec.dilationWidth))" : "")
             + (spec.groups > 1 ? " g\(spec.groups)" : "")
     }
 

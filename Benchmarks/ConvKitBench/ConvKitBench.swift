@@ -41,6 +41,9 @@ struct ConvKitBench: ParsableCommand {
     @Option(help: "Write an SVG chart to this path.")
     var svg: String?
 
+    @Option(help: "Which layers: default (the anchors' suite), broad (conv layers of ResNet-50, MobileNetV2, ResNeXt, Inception-v3, DenseNet, DeepLabv3, U-Net, CycleGAN, VGG-16) or all.")
+    var suite: String = "default"
+
     @Flag(help: "Reduced suite with small shapes (CI smoke test; seconds in total).")
     var quick = false
 
@@ -72,7 +75,13 @@ struct ConvKitBench: ParsableCommand {
         if !(coldPause >= 0) { throw ValidationError("--cold-pause must be >= 0, got \(coldPause)") }
         if coldSamples < 1 { throw ValidationError("--cold-samples must be >= 1, got \(coldSamples)") }
         if naiveBatch < 1 { throw ValidationError("--naive-batch must be >= 1, got \(naiveBatch)") }
+        guard let choice = SuiteChoice(rawValue: suite) else {
+            throw ValidationError("--suite must be one of \(SuiteChoice.allCases.map(\.rawValue).joined(separator: ", ")), got '\(suite)'")
+        }
+        if quick && choice == .broad { throw ValidationError("--quick selects the quick suite; it does not combine with --suite broad") }
     }
+
+    var suiteChoice: SuiteChoice { SuiteChoice(rawValue: suite) ?? .default }
 
     var threadCounts: [Int] {
         threads.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) ?? 0 }
@@ -84,19 +93,25 @@ struct ConvKitBench: ParsableCommand {
         let tokens = (filter ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         let entries: [SuiteEntry]
         do {
-            entries = try Suite.filter(Suite.entries(quick: quick), tokens: tokens)
+            entries = try Suite.filter(Suite.entries(suiteChoice, quick: quick), tokens: tokens)
         } catch {
             throw ValidationError("\(error)")
         }
         if printSuite {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys]
-            print(String(decoding: try encoder.encode(entries.map(\.peerSpec)), as: UTF8.self))
+            let specs = entries.map { entry in
+                var spec = entry.peerSpec
+                spec.suite = Suite.suiteName(of: entry, quick: quick)
+                return spec
+            }
+            print(String(decoding: try encoder.encode(specs), as: UTF8.self))
             return
         }
         let coldSettings = cold ? ColdSettings(pause: coldBusy ? .busy : .sleep, seconds: coldPause, samples: coldSamples) : nil
         // Load average before we load the machine ourselves.
-        let machine = Machine.current(threads: threadCounts, suite: quick ? "quick" : "full", minTime: minTime,
+        let suiteLabel = quick ? (suiteChoice == .all ? "quick+broad" : "quick") : suiteChoice.reportName
+        let machine = Machine.current(threads: threadCounts, suite: suiteLabel, minTime: minTime,
                                       repeats: repeats, naiveRepeats: naiveRepeats, naiveBatch: naiveBatch,
                                       cold: coldSettings)
         if machine.noisy {

@@ -35,9 +35,14 @@ enum SuiteEntry {
     var peerSpec: PeerSpec {
         switch self {
         case .conv(let s):
-            return PeerSpec(name: s.name, op: "conv2d", N: s.batch, C: s.inputChannels, H: s.inputSize, W: s.inputSize,
-                            K: s.outputChannels, R: s.kernelSize, S: s.kernelSize, stride: s.stride, pad: s.padding,
-                            groups: s.groups)
+            // Per-axis fields always; `stride` and `pad` only when both axes agree.
+            let square = s.strideHeight == s.strideWidth && s.paddingHeight == s.paddingWidth
+            return PeerSpec(name: s.name, op: "conv2d", N: s.batch, C: s.inputChannels, H: s.inputHeight, W: s.inputWidth,
+                            K: s.outputChannels, R: s.kernelHeight, S: s.kernelWidth,
+                            stride: square ? s.strideHeight : nil, pad: square ? s.paddingHeight : nil,
+                            groups: s.groups, strideH: s.strideHeight, strideW: s.strideWidth,
+                            padH: s.paddingHeight, padW: s.paddingWidth,
+                            dilationH: s.dilationHeight, dilationW: s.dilationWidth)
         case .dense(let s):
             return PeerSpec(name: s.name, op: "dense", N: s.batch, IN: s.inputFeatures, OUT: s.outputFeatures)
         case .memory(let spec, _):
@@ -47,15 +52,38 @@ enum SuiteEntry {
 }
 
 /// One layer of the suite as plain numbers, for the peers (PyTorch, ONNX Runtime) to run the
-/// same shapes: conv2d uses N C H W K R S stride pad groups; dense N IN OUT; maxpool2d N C H W R S stride pad;
-/// relu count.
+/// same shapes: conv2d uses N C H W K R S groups and strideH strideW padH padW dilationH dilationW (plus
+/// stride and pad when both axes agree); dense N IN OUT; maxpool2d N C H W R S stride pad; relu count.
+/// `suite` names the suite the row belongs to (`default`, `broad`, `quick`).
 struct PeerSpec: Codable, Sendable {
     var name: String
     var op: String
     var N: Int? = nil, C: Int? = nil, H: Int? = nil, W: Int? = nil
     var K: Int? = nil, R: Int? = nil, S: Int? = nil, stride: Int? = nil, pad: Int? = nil
     var groups: Int? = nil
+    var strideH: Int? = nil, strideW: Int? = nil, padH: Int? = nil, padW: Int? = nil
+    var dilationH: Int? = nil, dilationW: Int? = nil
+    var suite: String? = nil
     var IN: Int? = nil, OUT: Int? = nil, count: Int? = nil
+}
+
+/// Which layers `--suite` selects.
+enum SuiteChoice: String, CaseIterable {
+    /// The anchors' suite (`LayerSuite.conv`, `.dense`, pooling, ReLU): what `make bench` runs.
+    case `default`
+    /// `LayerSuite.broadConv`: conv layers of ResNet-50, MobileNetV2, ResNeXt, Inception-v3, ...
+    case broad
+    /// Both, default first.
+    case all
+
+    /// The name recorded in the machine block (`full` is the default suite's historical name).
+    var reportName: String {
+        switch self {
+        case .default: return "full"
+        case .broad: return "broad"
+        case .all: return "full+broad"
+        }
+    }
 }
 
 enum Suite {
@@ -64,6 +92,22 @@ enum Suite {
         let conv = quick ? LayerSuite.quickConv : LayerSuite.conv
         let dense = quick ? LayerSuite.quickDense : LayerSuite.dense
         return conv.map(SuiteEntry.conv) + dense.map(SuiteEntry.dense) + memoryEntries(quick: quick)
+    }
+
+    /// The entries of `choice` (`quick` replaces the default suite by the quick one).
+    static func entries(_ choice: SuiteChoice, quick: Bool) -> [SuiteEntry] {
+        let broad = LayerSuite.broadConv.map(SuiteEntry.conv)
+        switch choice {
+        case .default: return entries(quick: quick)
+        case .broad: return broad
+        case .all: return entries(quick: quick) + broad
+        }
+    }
+
+    /// The suite an entry comes from, for `--print-suite` (`peers.py` and `combine.py` group by it).
+    static func suiteName(of entry: SuiteEntry, quick: Bool) -> String {
+        if case .conv(let spec) = entry, LayerSuite.broadConv.contains(spec) { return "broad" }
+        return quick ? "quick" : "default"
     }
 
     /// Op names accepted by `--filter` besides layer names.

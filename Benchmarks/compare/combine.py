@@ -1,11 +1,15 @@
 """Merge convkit-bench's JSON with the peers' JSON lines into one Markdown table and one SVG chart.
 
 Usage: python combine.py --convkit convkit.json --peers a.jsonl [b.jsonl ...] --markdown out.md --svg out.svg
-       [--json combined.json] [--note "text"]
+       [--svg-detail gflops.svg] [--suite suite.json] [--json combined.json] [--note "text"]
 
 Each row of the table is one layer x direction x thread count: ConvKit's fastest verified algorithm,
 every peer variant's median time (GFLOP/s or GB/s in parentheses) and the ratio
 fastest peer time / ConvKit time (> 1: ConvKit is faster; < 1: the peer is).
+The summary (first) gives, per suite (`suite` field of convkit-bench --print-suite: default, broad),
+direction and thread count, the geometric mean of that ratio over the conv layers, the cells below 0.8
+and the worst cell. --svg draws that ratio per conv layer (the headline chart, 1200 px wide);
+--svg-detail the raw GFLOP/s of every algorithm and peer and ConvKit's fraction of the BLAS ceiling.
 """
 import argparse, html, json, math
 
@@ -39,8 +43,16 @@ def load(args):
     return ck, peers, meta
 
 
-def build_rows(ck, peers):
+def load_suites(path):
+    """name -> suite ('default', 'broad', 'quick') from convkit-bench --print-suite (default when absent)."""
+    if not path:
+        return {}
+    return {s["name"]: s.get("suite") or "default" for s in json.load(open(path))}
+
+
+def build_rows(ck, peers, suites=None):
     """One dict per (name, direction, threads) present in ConvKit's fast results."""
+    suites = suites or {}
     columns = []
     for p in peers:
         key = label(p["peer"], p["variant"])
@@ -62,7 +74,8 @@ def build_rows(ck, peers):
             if (p["name"], p["direction"], p["threads"]) == (name, direction, threads):
                 cells[label(p["peer"], p["variant"])] = p
         fastest = min(cells.values(), key=lambda p: p["median_ms"]) if cells else None
-        rows.append(dict(name=name, direction=direction, threads=threads, convkit=best, all_convkit=mine,
+        rows.append(dict(name=name, suite=suites.get(name, "default"), direction=direction, threads=threads,
+                         convkit=best, all_convkit=mine,
                          naive=naive.get((name, direction)), peers=cells, fastest=fastest,
                          ratio=fastest["median_ms"] / best["median_ms"] if fastest else None))
     return columns, rows
@@ -77,47 +90,78 @@ def rate(r):
     return f"{fmt(r['median_ms'])} ({fmt(extra)}{unit})" if extra is not None else fmt(r["median_ms"])
 
 
+LOW = 0.8   # a cell below this ratio counts as "well behind the fastest peer"
+DIRECTIONS = ("forward", "backwardData", "backwardFilter")
+SUITE_TITLE = {"default": "default suite (the anchors' ten conv layers)", "broad": "broad suite (layer families, docs/Benchmarks.md)",
+               "quick": "quick suite"}
+
+
+def suite_order(rows):
+    names = []
+    for r in rows:
+        if r["suite"] not in names:
+            names.append(r["suite"])
+    return names
+
+
+def conv_rows(rows):
+    return [r for r in rows if r["convkit"].get("op") == "conv2d" and r["ratio"] is not None]
+
+
+def geomean(values):
+    return math.exp(sum(math.log(v) for v in values) / len(values))
+
+
+def cells(rows, suite, direction, threads):
+    return [r for r in conv_rows(rows) if r["suite"] == suite and r["direction"] == direction and r["threads"] == threads]
+
+
 def summary(rows):
-    """Issue-6 figures: per direction and thread count, the geometric mean over the conv layers of
-    (fastest peer / ConvKit), the worst layer and how many layers reach 0.67; then each conv layer's
+    """Per suite, direction and thread count: the geometric mean over the conv layers of
+    (fastest peer / ConvKit), the cells below LOW and the worst cell; then each conv layer's
     2-thread / 1-thread speed-up of ConvKit's fastest algorithm."""
-    conv = [r for r in rows if r["convkit"].get("op") == "conv2d" and r["ratio"] is not None]
+    conv = conv_rows(rows)
     if not conv:
         return []
-    out = ["", "## Summary over the conv layers", "",
-           "| direction | threads | geomean (fastest peer / ConvKit) | worst layer | layers >= 0.67 |",
-           "|---|--:|--:|---|--:|"]
-    for direction in ("forward", "backwardData", "backwardFilter"):
-        for threads in sorted({r["threads"] for r in conv}):
-            sel = [r for r in conv if r["direction"] == direction and r["threads"] == threads]
-            if not sel:
-                continue
-            geo = math.exp(sum(math.log(r["ratio"]) for r in sel) / len(sel))
-            worst = min(sel, key=lambda r: r["ratio"])
-            peer = label(worst["fastest"]["peer"], worst["fastest"]["variant"])
-            ok = sum(1 for r in sel if r["ratio"] >= 0.67)
-            out.append(f"| {direction} | {threads} | {geo:.2f} | {worst['name']} {worst['ratio']:.2f} "
-                       f"({worst['convkit']['algorithm']} vs {peer}) | {ok}/{len(sel)} |")
+    out = ["## Summary over the conv layers", "",
+           f"Ratio = fastest peer time / ConvKit time (above 1.0: ConvKit is faster); geometric mean over the "
+           f"suite's conv layers; cells below {LOW} and the worst cell (ConvKit's algorithm vs the fastest peer).", ""]
+    for suite in suite_order(conv):
+        out += [f"### {SUITE_TITLE.get(suite, suite)}", "",
+                f"| direction | threads | layers | geomean (fastest peer / ConvKit) | cells < {LOW} | worst cell |",
+                "|---|--:|--:|--:|--:|---|"]
+        for direction in DIRECTIONS:
+            for threads in sorted({r["threads"] for r in conv}):
+                sel = cells(rows, suite, direction, threads)
+                if not sel:
+                    continue
+                worst = min(sel, key=lambda r: r["ratio"])
+                peer = label(worst["fastest"]["peer"], worst["fastest"]["variant"])
+                low = sorted((r for r in sel if r["ratio"] < LOW), key=lambda r: r["ratio"])
+                out.append(f"| {direction} | {threads} | {len(sel)} | {geomean([r['ratio'] for r in sel]):.2f} | {len(low)} | "
+                           f"{worst['name']} {worst['ratio']:.2f} ({worst['convkit']['algorithm']} vs {peer}) |")
+        out.append("")
     one = {(r["name"], r["direction"]): r for r in conv if r["threads"] == 1}
     two = [r for r in conv if r["threads"] == 2 and (r["name"], r["direction"]) in one]
     if two:
-        out += ["", "ConvKit 2 threads / 1 thread (fastest algorithm at each count; layers above 1 GFLOP in bold):", "",
+        out += ["ConvKit 2 threads / 1 thread (fastest algorithm at each count; layers above 1 GFLOP in bold):", "",
                 "| layer | GFLOP | forward | backwardData | backwardFilter |", "|---|--:|--:|--:|--:|"]
         names = []
         for r in two:
             if r["name"] not in names:
                 names.append(r["name"])
         for name in names:
-            cells, gflop = [], None
-            for direction in ("forward", "backwardData", "backwardFilter"):
+            cells_, gflop = [], None
+            for direction in DIRECTIONS:
                 r2 = next((r for r in two if r["name"] == name and r["direction"] == direction), None)
                 if r2 is None:
-                    cells.append("–")
+                    cells_.append("–")
                     continue
                 gflop = r2["convkit"]["flops"] / 1e9
-                cells.append(f"{one[(name, direction)]['convkit']['median_ms'] / r2['convkit']['median_ms']:.2f}x")
+                cells_.append(f"{one[(name, direction)]['convkit']['median_ms'] / r2['convkit']['median_ms']:.2f}x")
             big = gflop is not None and gflop > 1
-            out.append(f"| {'**' + name + '**' if big else name} | {gflop:.2f} | " + " | ".join(cells) + " |")
+            out.append(f"| {'**' + name + '**' if big else name} | {gflop:.2f} | " + " | ".join(cells_) + " |")
+        out.append("")
     return out
 
 
@@ -137,14 +181,21 @@ def markdown(ck, meta, columns, rows, note):
             out.append(line)
     if note:
         out.append(f"- {note}")
-    out += ["", "Cells: median ms per call (GFLOP/s, or GB/s for memory-bound rows). `ratio` = fastest peer time / "
+    out += [""] + summary(rows)
+    out += ["## Every row", "", "Cells: median ms per call (GFLOP/s, or GB/s for memory-bound rows). `ratio` = fastest peer time / "
             "ConvKit time: above 1 ConvKit is faster, below 1 the peer is. ConvKit = its fastest verified algorithm "
             "(named); `of BLAS` = ConvKit's time share of the bare sgemm calls it issues (memory-bound rows: copy time "
             "of the same bytes / ConvKit time). GB/s use ConvKit's byte counts on every side.", ""]
     head = ["layer", "direction", "threads", "ConvKit", "of BLAS"] + columns + ["fastest peer", "ratio"]
-    out.append("| " + " | ".join(head) + " |")
-    out.append("|" + "---|" * 3 + "--:|" * (len(head) - 3))
-    for r in rows:
+    suites = suite_order(rows)
+    previous = None
+    for r in sorted(rows, key=lambda r: suites.index(r["suite"])):
+        if r["suite"] != previous:
+            if len(suites) > 1:
+                out += ["", f"### {SUITE_TITLE.get(r['suite'], r['suite'])}", ""]
+            out.append("| " + " | ".join(head) + " |")
+            out.append("|" + "---|" * 3 + "--:|" * (len(head) - 3))
+        previous = r["suite"]
         c = r["convkit"]
         cells = [r["name"], SHORT.get(r["direction"], r["direction"]), str(r["threads"]),
                  f"{rate(c)} {c['algorithm']}",
@@ -154,7 +205,6 @@ def markdown(ck, meta, columns, rows, note):
         cells += [label(r["fastest"]["peer"], r["fastest"]["variant"]) if r["fastest"] else "–",
                   (fmt(r["ratio"]) + "x") if r["ratio"] is not None else "–"]
         out.append("| " + " | ".join(cells) + " |")
-    out += summary(rows)
     return "\n".join(out) + "\n"
 
 
@@ -211,7 +261,103 @@ def panel(title, groups, series, y0, log, ref=None, colors=None):
     return "\n".join(o), width, top + ph + bottom
 
 
-def svg(ck, columns, rows):
+THREAD_COLORS = {1: ("#4e79a7", "#d62728"), 2: ("#a0cbe8", "#ff9896")}   # (normal, below LOW) per thread count
+
+
+def svg(ck, columns, rows, width=1200):
+    """The headline chart: per direction, one panel of fastest peer time / ConvKit time per conv layer and
+    thread count, on a log axis around 1.0 (bars up: ConvKit faster; down: a peer is faster; red: below LOW)."""
+    conv = conv_rows(rows)
+    m = ck["machine"]
+    title = f"ConvKit vs the fastest peer (PyTorch NCHW/channels-last, ONNX Runtime): {m['cpu_model']}, {m['date']}" \
+        + (" (noisy)" if m.get("noisy") else "")
+    o = [f'<text x="10" y="22" font-size="15" font-weight="bold">{html.escape(title)}</text>',
+         f'<text x="10" y="42" font-size="13">Bar = fastest peer time ÷ ConvKit time, log scale. '
+         f'Above 1.0: ConvKit faster; below 1.0: the peer is faster; red: below {LOW}.</text>']
+    if not conv:
+        return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="60" font-family="sans-serif">\n'
+                + "\n".join(o) + "\n</svg>\n")
+    threads = sorted({r["threads"] for r in conv})
+    layers = []
+    for r in conv:
+        if (r["suite"], r["name"]) not in layers:
+            layers.append((r["suite"], r["name"]))
+    suites = suite_order(conv)
+    layers.sort(key=lambda sn: suites.index(sn[0]))
+    ratios = [r["ratio"] for r in conv]
+    lo = min(0.25, 2 ** math.floor(math.log2(min(ratios)))) if min(ratios) > 0 else 0.25
+    hi = max(4.0, 2 ** math.ceil(math.log2(max(ratios))))
+    left, right, ph, label_h = 62, 12, 210, 120
+    gw = (width - left - right) / len(layers)
+    bw = min(14.0, (gw - 4) / len(threads))
+    y = 54
+    # legend
+    lx = left
+    for t in threads:
+        normal, low = THREAD_COLORS.get(t, ("#777777", "#d62728"))
+        o.append(f'<rect x="{lx}" y="{y}" width="12" height="12" fill="{normal}"/>')
+        o.append(f'<text x="{lx + 16}" y="{y + 11}" font-size="12">{t} thread{"s" if t > 1 else ""}</text>')
+        lx += 90
+    o.append(f'<rect x="{lx}" y="{y}" width="12" height="12" fill="#d62728"/><rect x="{lx + 12}" y="{y}" width="12" height="12" fill="#ff9896"/>')
+    o.append(f'<text x="{lx + 28}" y="{y + 11}" font-size="12">below {LOW} (1 / 2 threads)</text>')
+    y += 24
+    ypos = lambda v, top: top + (math.log(hi) - math.log(min(max(v, lo), hi))) / (math.log(hi) - math.log(lo)) * ph
+    ticks, t = [], lo
+    while t <= hi * 1.0001:
+        ticks.append(t); t *= 2
+    for direction in DIRECTIONS:
+        if not any(r["direction"] == direction for r in conv):
+            continue
+        stats = []
+        for suite in suites:
+            for t in threads:
+                sel = cells(rows, suite, direction, t)
+                if sel:
+                    stats.append(f"{suite} {t}T: geomean {geomean([r['ratio'] for r in sel]):.2f}, "
+                                 f"{sum(1 for r in sel if r['ratio'] < LOW)}/{len(sel)} below {LOW}")
+        o.append(f'<text x="{left}" y="{y + 16}" font-size="14" font-weight="bold">{direction}</text>')
+        o.append(f'<text x="{left + 130}" y="{y + 16}" font-size="11">{html.escape("; ".join(stats))}</text>')
+        top = y + 26
+        for tick in ticks:
+            ty = ypos(tick, top)
+            o.append(f'<line x1="{left}" y1="{ty:.1f}" x2="{width - right}" y2="{ty:.1f}" stroke="#e4e4e4"/>')
+            o.append(f'<text x="{left - 6}" y="{ty + 4:.1f}" font-size="11" text-anchor="end">{fmt(tick)}</text>')
+        o.append(f'<line x1="{left}" y1="{ypos(LOW, top):.1f}" x2="{width - right}" y2="{ypos(LOW, top):.1f}" '
+                 f'stroke="#d62728" stroke-dasharray="5 4"/>')
+        base = ypos(1.0, top)
+        # suite separators and names
+        for i, (suite, name) in enumerate(layers):
+            if i > 0 and suite != layers[i - 1][0]:
+                sx = left + i * gw
+                o.append(f'<line x1="{sx:.1f}" y1="{top - 6}" x2="{sx:.1f}" y2="{top + ph + 4}" stroke="#555" stroke-dasharray="2 3"/>')
+            if i == 0 or suite != layers[i - 1][0]:
+                o.append(f'<text x="{left + i * gw + 3:.1f}" y="{top + 8}" font-size="11" fill="#555">{html.escape(suite)} suite</text>')
+            gx = left + i * gw + (gw - bw * len(threads)) / 2
+            for j, t in enumerate(threads):
+                r = next((r for r in conv if r["name"] == name and r["direction"] == direction and r["threads"] == t), None)
+                if r is None:
+                    continue
+                normal, low = THREAD_COLORS.get(t, ("#777777", "#d62728"))
+                v = r["ratio"]
+                vy = ypos(v, top)
+                peer = label(r["fastest"]["peer"], r["fastest"]["variant"])
+                tip = f"{name} {direction} {t}T: {v:.2f} (ConvKit {r['convkit']['algorithm']} {fmt(r['convkit']['median_ms'])} ms, {peer} {fmt(r['fastest']['median_ms'])} ms)"
+                o.append(f'<rect x="{gx + j * bw:.1f}" y="{min(vy, base):.1f}" width="{bw - 1:.1f}" height="{max(abs(base - vy), 1):.1f}" '
+                         f'fill="{low if v < LOW else normal}"><title>{html.escape(tip)}</title></rect>')
+        o.append(f'<line x1="{left}" y1="{base:.1f}" x2="{width - right}" y2="{base:.1f}" stroke="black" stroke-width="1.5"/>')
+        o.append(f'<text x="{width - right - 4}" y="{ypos(hi, top) + 11:.1f}" font-size="11" text-anchor="end" fill="#555">ConvKit faster ↑</text>')
+        o.append(f'<text x="{width - right - 4}" y="{ypos(lo, top) - 4:.1f}" font-size="11" text-anchor="end" fill="#555">peer faster ↓</text>')
+        for i, (suite, name) in enumerate(layers):
+            tx, ty = left + (i + 0.5) * gw, top + ph + 10
+            o.append(f'<text x="{tx:.1f}" y="{ty:.1f}" font-size="11" text-anchor="end" transform="rotate(-60 {tx:.1f} {ty:.1f})">{html.escape(name)}</text>')
+        y = top + ph + label_h
+    return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{int(y)}" viewBox="0 0 {width} {int(y)}" font-family="sans-serif">\n'
+            f'<rect width="100%" height="100%" fill="white"/>\n' + "\n".join(o) + "\n</svg>\n")
+
+
+def svg_detail(ck, columns, rows):
+    """The raw figures: GFLOP/s of naive, every ConvKit algorithm and every peer (log), ConvKit's fraction of
+    the BLAS ceiling, GB/s of the memory-bound rows; at the highest thread count."""
     threads = max(r["threads"] for r in rows)
     sel = [r for r in rows if r["threads"] == threads and r["convkit"].get("flops")]
     groups = [f"{r['name']} {SHORT.get(r['direction'], r['direction'])}" for r in sel]
@@ -253,14 +399,18 @@ def main():
     ap.add_argument("--convkit", required=True)
     ap.add_argument("--peers", nargs="*", default=[])
     ap.add_argument("--markdown", required=True)
-    ap.add_argument("--svg", required=True)
+    ap.add_argument("--svg", required=True, help="headline chart: fastest peer / ConvKit per conv layer")
+    ap.add_argument("--svg-detail", help="raw GFLOP/s (and BLAS-ceiling fractions, GB/s) chart")
+    ap.add_argument("--suite", help="convkit-bench --print-suite JSON (suite of each layer)")
     ap.add_argument("--json")
     ap.add_argument("--note", default="")
     a = ap.parse_args()
     ck, peers, meta = load(a)
-    columns, rows = build_rows(ck, peers)
+    columns, rows = build_rows(ck, peers, load_suites(a.suite))
     open(a.markdown, "w").write(markdown(ck, meta, columns, rows, a.note))
     open(a.svg, "w").write(svg(ck, columns, rows))
+    if a.svg_detail:
+        open(a.svg_detail, "w").write(svg_detail(ck, columns, rows))
     if a.json:
         json.dump(dict(machine=ck["machine"], peers_meta=meta, convkit=ck["results"], peers=peers), open(a.json, "w"), indent=1)
     print(open(a.markdown).read())

@@ -2,14 +2,18 @@
 # ConvKit beside ONNX Runtime and PyTorch on the same suite, thread counts and machine (`make compare`).
 #
 # 1. a Python venv (.venv-compare, git-ignored) with numpy, onnx, onnxruntime and, when it installs,
-#    torch (pip also searches the local wheel folder, e.g. /opt/wheels, for the CPU wheel);
+#    torch (the CPU wheel, from pip's index or find-links);
 # 2. the suite from `convkit-bench --print-suite` (one source of truth for the shapes);
 # 3. every peer, once per thread count, in its own process: Benchmarks/compare/peers.py;
 # 4. convkit-bench --json on the same suite;
-# 5. Benchmarks/compare/combine.py: one Markdown table and one SVG chart.
+# 5. Benchmarks/compare/combine.py: the Markdown tables (summary first), the headline SVG chart (fastest
+#    peer / ConvKit per conv layer) and the raw GFLOP/s chart.
 #
 # Environment knobs (all optional):
 #   THREADS=1,2                thread counts for every side
+#   COMPARE_SUITE=all          default (the anchors' ten conv layers, dense, pooling, ReLU), broad (the
+#                              layer families of docs/Benchmarks.md "The broad suite") or all (both;
+#                              with COMPARE_QUICK=1 the default is `default`, i.e. the quick suite alone)
 #   COMPARE_FILTER=...         layer or op names (convkit-bench --filter syntax); default: whole suite
 #   COMPARE_QUICK=1            the quick suite (small shapes; seconds)
 #   COMPARE_MIN_TIME=0.05      seconds per sample, COMPARE_REPEATS=5 samples (both sides)
@@ -31,7 +35,9 @@ REPEATS=${COMPARE_REPEATS:-5}
 PEERS=${COMPARE_PEERS:-onnxruntime torch}
 SWIFT=${SWIFT:-swift}
 TORCH_VERSION=${COMPARE_TORCH_VERSION:-2.13.0+cpu}
+if [ "${COMPARE_QUICK:-0}" = 1 ]; then SUITE=${COMPARE_SUITE:-default}; else SUITE=${COMPARE_SUITE:-all}; fi
 mkdir -p "$OUT"
+STARTED=$(date +%s)
 
 if [ "${COMPARE_UNSET_CORETYPE:-1}" = 1 ]; then
   RUN=(env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE)
@@ -52,8 +58,8 @@ fi
 case " $PEERS " in *" torch "*)
   if ! "$PY" -c "import torch" 2>/dev/null; then
     # Pinned to the CPU build: a bare `pip install torch` picks the newest PyPI wheel and its
-    # multi-GB CUDA dependencies. The +cpu wheel comes from a local wheel folder pip searches
-    # (PIP_FIND_LINKS / find-links, e.g. /opt/wheels) or from an index that has it.
+    # multi-GB CUDA dependencies. The +cpu wheel comes from a wheel folder pip searches
+    # (PIP_FIND_LINKS / find-links) or from an index that has it.
     if ! "$VENV/bin/pip" install --quiet "torch==$TORCH_VERSION"; then
       echo "compare: torch==$TORCH_VERSION could not be installed (no CPU wheel in pip's find-links or index): skipping PyTorch" >&2
       PEERS=${PEERS//torch/}
@@ -65,6 +71,7 @@ esac
 "$SWIFT" build -c release ${SWIFTFLAGS:-} --product convkit-bench
 BENCH="$("$SWIFT" build -c release ${SWIFTFLAGS:-} --show-bin-path)/convkit-bench"
 ARGS=(--threads "$THREADS" --min-time "$MIN_TIME" --repeats "$REPEATS")
+ARGS+=(--suite "$SUITE")
 [ -n "${COMPARE_FILTER:-}" ] && ARGS+=(--filter "$COMPARE_FILTER")
 [ "${COMPARE_QUICK:-0}" = 1 ] && ARGS+=(--quick)
 "$BENCH" "${ARGS[@]}" --print-suite > "$OUT/suite.json"
@@ -87,7 +94,8 @@ status=0
   > /dev/null || status=$?
 
 # 5. Combined table and chart.
-"$PY" Benchmarks/compare/combine.py --convkit "$OUT/convkit.json" --peers "${PEER_FILES[@]}" \
-  --markdown "$OUT/compare.md" --svg "$OUT/compare.svg" --json "$OUT/compare.json" --note "$NOTE"
-echo "compare: wrote $OUT/compare.md, $OUT/compare.svg, $OUT/compare.json (and convkit.*, peer-*.jsonl)" >&2
+"$PY" Benchmarks/compare/combine.py --convkit "$OUT/convkit.json" --peers "${PEER_FILES[@]}" --suite "$OUT/suite.json" \
+  --markdown "$OUT/compare.md" --svg "$OUT/compare.svg" --svg-detail "$OUT/compare-gflops.svg" --json "$OUT/compare.json" --note "$NOTE"
+echo "compare: wall time $(( $(date +%s) - STARTED )) s (suite $SUITE, threads $THREADS)" >&2
+echo "compare: wrote $OUT/compare.md, $OUT/compare.svg (fastest peer / ConvKit), $OUT/compare-gflops.svg, $OUT/compare.json (and convkit.*, peer-*.jsonl)" >&2
 exit $status

@@ -2,7 +2,8 @@
 
 Usage: python peers.py --peer {torch,onnxruntime} --threads N --suite suite.json [--min-time S] [--repeats R]
 
-The suite comes from `convkit-bench --print-suite` (the same layers, same shapes, float32 NCHW).
+The suite comes from `convkit-bench --print-suite` (the same layers, same shapes, float32 NCHW; conv rows
+carry per-axis strideH/W, padH/W, dilationH/W and groups).
 One JSON object per line on stdout:
   {"peer": "torch", "variant": "nchw", "name": "alexnet_c2", "op": "conv2d", "direction": "forward",
    "threads": 2, "median_ms": ..., "min_ms": ..., "flops": ..., "gflops": ..., "bytes": ..., "gbps": ...}
@@ -34,8 +35,16 @@ def bench(fn, min_time, repeats, first=[True]):
     return median, samples[0], calls
 
 
-def out_size(size, k, stride, pad):
-    return (size + 2 * pad - k) // stride + 1
+def out_size(size, k, stride, pad, dilation=1):
+    return (size + 2 * pad - dilation * (k - 1) - 1) // stride + 1
+
+
+def conv_axes(s):
+    """Per-axis (strides, pads, dilations) of a conv row; older suite files only have stride and pad."""
+    st = [s.get("strideH", s.get("stride", 1)), s.get("strideW", s.get("stride", 1))]
+    pd = [s.get("padH", s.get("pad", 0)), s.get("padW", s.get("pad", 0))]
+    dl = [s.get("dilationH", 1), s.get("dilationW", 1)]
+    return st, pd, dl
 
 
 def pool_bytes(s):
@@ -49,7 +58,8 @@ def pool_bytes(s):
 
 def conv_flops(s):
     """2·N·K·OH·OW·(C/G)·R·S, as Conv2DGeometry.flops."""
-    oh, ow = out_size(s["H"], s["R"], s["stride"], s["pad"]), out_size(s["W"], s["S"], s["stride"], s["pad"])
+    st, pd, dl = conv_axes(s)
+    oh, ow = out_size(s["H"], s["R"], st[0], pd[0], dl[0]), out_size(s["W"], s["S"], st[1], pd[1], dl[1])
     return 2.0 * s["N"] * s["K"] * oh * ow * (s["C"] // (s.get("groups") or 1)) * s["R"] * s["S"], oh, ow
 
 
@@ -85,12 +95,12 @@ def run_torch(suite, em):
                 w = torch.randn(s["K"], s["C"] // G, s["R"], s["S"])
                 b = torch.randn(s["K"])
                 gy = torch.randn(s["N"], s["K"], oh, ow)
-                st, pd = [s["stride"]] * 2, [s["pad"]] * 2
+                st, pd, dl = conv_axes(s)
                 for variant, fmt in (("nchw", torch.contiguous_format), ("channels_last", torch.channels_last)):
                     xv, wv, gyv = (t.contiguous(memory_format=fmt) for t in (x, w, gy))
-                    em.run(variant, s, "forward", lambda: F.conv2d(xv, wv, b, st, pd, 1, G), f)
+                    em.run(variant, s, "forward", lambda: F.conv2d(xv, wv, b, st, pd, dl, G), f)
                     # what autograd runs for conv2d's backward: input gradient, then weight + bias gradients
-                    args = (gyv, xv, wv, [s["K"]], st, pd, [1, 1], False, [0, 0], G)
+                    args = (gyv, xv, wv, [s["K"]], st, pd, dl, False, [0, 0], G)
                     em.run(variant, s, "backwardData", lambda: aten.convolution_backward(*args, [True, False, False]), f)
                     em.run(variant, s, "backwardFilter", lambda: aten.convolution_backward(*args, [False, True, True]), f)
             elif s["op"] == "dense":
@@ -162,8 +172,9 @@ def run_onnxruntime(suite, em):
             w = rng.standard_normal((s["K"], s["C"] // G, s["R"], s["S"]), dtype=np.float32)
             b = rng.standard_normal((s["K"],), dtype=np.float32)
             y_shape = (s["N"], s["K"], oh, ow)
+            st, pd, dl = conv_axes(s)
             node = helper.make_node("Conv", ["x", "w", "b"], ["y"], kernel_shape=[s["R"], s["S"]],
-                                    strides=[s["stride"]] * 2, pads=[s["pad"]] * 4, group=G)
+                                    strides=st, pads=[pd[0], pd[1], pd[0], pd[1]], dilations=dl, group=G)
             m = model_of(node, x.shape, y_shape, [("w", w), ("b", b)])
             for level in levels:
                 em.run(level, s, "forward", bound(session(m, level), x, y_shape), f)
