@@ -59,7 +59,7 @@ public enum BLAS {
     /// runs OpenBLAS's own threads.
     ///
     /// Why: OpenBLAS's idle threads spin (`sched_yield`) for a while after each threaded call, and
-    /// on a 2-core machine they take the core that ConvKit's Dispatch loops (im2col packing, direct,
+    /// on a 2-core machine they take the core that ConvKit's worker loops (im2col packing, direct,
     /// Winograd, pooling) need next. Measured at 2 threads (1 thread's figures are unaffected):
     /// with OpenBLAS threads spinning, `convkit-bench` showed alexnet_c1 backwardData (im2col)
     /// 8.48 ms median against 5.78 with `OPENBLAS_THREAD_TIMEOUT=4`, strided_3x3 3.78 against 2.56,
@@ -116,7 +116,7 @@ public enum BLAS {
     public static let parallelColumnGrain = 64
 
     /// Smallest GEMM (flops) that the parallel ``sgemm(transA:transB:m:n:k:alpha:a:lda:b:ldb:beta:c:ldc:context:)``
-    /// splits: below 2²², a Dispatch round trip costs more than half the work gains.
+    /// splits: below 2²², waking a worker costs more than half the work gains.
     public static let parallelMinimumFlops = Double(1 << 22)
 
     // MARK: Threads
