@@ -49,7 +49,7 @@ public func sumTolerance(terms: Int, magnitude: Float) -> Float {
 /// - ``Conv2DAlgorithm/winograd`` (F(2×2, 3×3)): 8. Its transforms add up to 4×4 inputs with
 ///   coefficients 1 and ½ (exact in binary); per axis the absolute coefficients that multiply one
 ///   product `d·g` add up to at most 8/3 of direct summation's, (8/3)² ≈ 7.1 in 2-D; measured up to
-///   2.4× direct's error in float32 (Lavin & Gray; PERF-NOTES 2.4).
+///   2.4× direct's error in float32 (Lavin & Gray; docs/decisions/Research-notes.md §2.4).
 /// - ``Conv2DAlgorithm/winograd4x4`` (F(4×4, 3×3)): 256. Coefficients reach 5 (`Bᵀ`), 8 (`Aᵀ`)
 ///   and 1/6, 1/24 (`G`, inexact); per axis the absolute coefficients add up to at most 16× direct
 ///   summation's (the last output row), 16² = 256 in 2-D: the same bound as F(2×2)'s, derived the

@@ -1,8 +1,8 @@
 /// The named layer shapes of the benchmark suite (float32, NCHW), shared by the benchmark runner
 /// and the tests so both speak of the same `alexnet_c2` or `resnet_1x1`.
 ///
-/// The conv and dense rows of the default suite match `shared/anchors/suite.txt`, the single source
-/// of truth the peer measurements (PyTorch, ONNX Runtime, oneDNN) were taken from; ``broadConv`` adds
+/// The conv and dense rows of the default suite are the shapes the peer measurements (PyTorch,
+/// ONNX Runtime, oneDNN) were taken on; ``broadConv`` adds
 /// the layer families of widely used networks (ResNet-50, MobileNetV2, ResNeXt, Inception-v3, ...). Shapes are plain numbers here;
 /// ``ConvSpec/geometry()`` and ``DenseSpec/geometry()`` validate them.
 public enum LayerSuite {

@@ -10,7 +10,7 @@ import _ConvKitTestSupport
             #expect(g.flops > 0, "\(spec.name)")
         }
         #expect(Set(LayerSuite.conv.map(\.name)).count == LayerSuite.conv.count, "layer names must be unique")
-        // FLOPs = 2·N·K·OH·OW·C·R·S, as in shared/anchors/suite.txt (alexnet_c1: 227 → 55 with 11×11 stride 4).
+        // FLOPs = 2·N·K·OH·OW·C·R·S, as the peer measurements count them (alexnet_c1: 227 → 55 with 11×11 stride 4).
         let byName = Dictionary(uniqueKeysWithValues: LayerSuite.conv.map { ($0.name, $0) })
         let c1 = try #require(byName["alexnet_c1"]).geometry()
         #expect(c1.outputHeight == 55 && c1.outputWidth == 55)
