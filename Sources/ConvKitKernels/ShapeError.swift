@@ -37,11 +37,11 @@ public struct ShapeError: Error, Hashable, Sendable, CustomStringConvertible {
 @usableFromInline
 package enum CheckedSize {
     /// The product of `factors`, or a thrown `.overflow` naming `what`.
-    package static func product(_ factors: [Int], _ what: String) throws(ShapeError) -> Int {
+    package static func product(_ factors: [Int], _ what: @autoclosure () -> String) throws(ShapeError) -> Int {
         var result = 1
         for f in factors {
             let (p, o) = result.multipliedReportingOverflow(by: f)
-            if o { throw ShapeError(.overflow, "\(what) = \(factors.map(String.init).joined(separator: " x ")) overflows Int") }
+            if o { throw ShapeError(.overflow, "\(what()) = \(factors.map(String.init).joined(separator: " x ")) overflows Int") }
             result = p
         }
         return result
@@ -51,7 +51,7 @@ package enum CheckedSize {
     /// size (count × 4, for `Float`) fits `Int`: a count that fits while its bytes do not would
     /// allocate a wrapped, tiny buffer. Zero factors are skipped for the check, so the answer does
     /// not depend on the order of the axes (`[0, Int.max, Int.max]` is refused like `[Int.max, Int.max, 0]`).
-    package static func elements(_ factors: [Int], _ what: String,
+    package static func elements(_ factors: [Int], _ what: @autoclosure () -> String,
                                  elementSize: Int = MemoryLayout<Float>.stride) throws(ShapeError) -> Int {
         var bytes = elementSize, anyZero = false
         for f in factors {
@@ -59,7 +59,7 @@ package enum CheckedSize {
             let (p, o) = bytes.multipliedReportingOverflow(by: f)
             if o || p < 0 {
                 throw ShapeError(.overflow,
-                    "\(what) = \(factors.map(String.init).joined(separator: " x ")) elements of \(elementSize) bytes overflows Int")
+                    "\(what()) = \(factors.map(String.init).joined(separator: " x ")) elements of \(elementSize) bytes overflows Int")
             }
             bytes = p
         }
@@ -67,9 +67,9 @@ package enum CheckedSize {
     }
 
     /// `a + b`, or a thrown `.overflow` naming `what`.
-    package static func sum(_ a: Int, _ b: Int, _ what: String) throws(ShapeError) -> Int {
+    package static func sum(_ a: Int, _ b: Int, _ what: @autoclosure () -> String) throws(ShapeError) -> Int {
         let (s, o) = a.addingReportingOverflow(b)
-        if o { throw ShapeError(.overflow, "\(what) = \(a) + \(b) overflows Int") }
+        if o { throw ShapeError(.overflow, "\(what()) = \(a) + \(b) overflows Int") }
         return s
     }
 

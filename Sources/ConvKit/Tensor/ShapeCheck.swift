@@ -42,14 +42,14 @@ extension ShapeCheck {
     /// the machine's physical memory: such a call could never finish, and a failed allocation
     /// would end the process instead of throwing. Layers whose outputs can outgrow their inputs
     /// (padding) check before they allocate.
-    static func fitsInMemory(_ floats: [Int], _ what: String) throws(ShapeError) {
+    static func fitsInMemory(_ floats: [Int], _ what: @autoclosure () -> String) throws(ShapeError) {
         var bytes = 0
         for f in floats {
             let (b, o1) = f.multipliedReportingOverflow(by: MemoryLayout<Float>.stride)
             let (t, o2) = bytes.addingReportingOverflow(b)
             if o1 || o2 || t > physicalMemoryBytes {
                 throw ShapeError(.overflow,
-                    "\(what) needs \(floats.map(String.init).joined(separator: " + ")) floats, more than this machine's \(physicalMemoryBytes) bytes of memory")
+                    "\(what()) needs \(floats.map(String.init).joined(separator: " + ")) floats, more than this machine's \(physicalMemoryBytes) bytes of memory")
             }
             bytes = t
         }
