@@ -17,6 +17,7 @@
 
 #include <fenv.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -72,6 +73,7 @@ static int64_t ck_now_ns(void) {
 typedef struct {
     _Alignas(64) _Atomic uint32_t command;  // bumped once per job for this worker (futex word)
     _Atomic uint32_t sleeping;              // 1 while the worker is (about to be) in futex wait
+    pthread_t thread;                       // set before the worker's first job
 } ck_worker_slot;
 
 static struct {
@@ -190,10 +192,39 @@ static int ck_grow(int wanted) {
         int failed = pthread_create(&thread, &attr, ck_worker_main, (void *)(intptr_t)index);
         pthread_attr_destroy(&attr);
         if (failed) break;
+        ck_pool.slots[index].thread = thread;
         ck_pool.workers = index;
         atomic_store_explicit(&ck_pool.created, index, memory_order_relaxed);
     }
     return ck_pool.workers;
+}
+
+/// Gives each sleeping worker among 1...helpers one core of the caller's affinity mask other than
+/// the caller's own. Why: Linux places a woken thread on an idle core only when that core looks
+/// available, and in a virtual machine a core idle for a while looks preempted, so the worker was
+/// queued behind its caller and the first call after a pause ran on one core (docs/Architecture.md).
+/// The chunk claims bound the cost of a bad placement: a worker whose core is taken arrives late and
+/// the caller runs its chunk.
+static void ck_place_sleepers(int helpers) {
+#if defined(__linux__)
+    cpu_set_t allowed;
+    if (sched_getaffinity(0, sizeof allowed, &allowed) != 0) return;
+    int here = sched_getcpu();
+    int cores[CK_WORKERS_MAX];
+    int count = 0;
+    for (int cpu = 0; cpu < CPU_SETSIZE && count < CK_WORKERS_MAX; cpu++)
+        if (CPU_ISSET(cpu, &allowed) && cpu != here) cores[count++] = cpu;
+    if (count == 0) return;
+    for (int w = 1; w <= helpers; w++) {
+        if (!atomic_load(&ck_pool.slots[w].sleeping)) continue;
+        cpu_set_t one;
+        CPU_ZERO(&one);
+        CPU_SET(cores[(w - 1) % count], &one);
+        pthread_setaffinity_np(ck_pool.slots[w].thread, sizeof one, &one);
+    }
+#else
+    (void)helpers;
+#endif
 }
 
 int ck_workers_run(ck_workers_task task, void *context, long chunks) {
@@ -219,6 +250,9 @@ int ck_workers_run(ck_workers_task task, void *context, long chunks) {
     if (job == 0) {
         job = 1;
         atomic_store(&ck_pool.state, job << 8);
+    }
+    for (int w = 1; w <= helpers; w++) {
+        if (atomic_load(&ck_pool.slots[w].sleeping)) { ck_place_sleepers(helpers); break; }
     }
     for (int w = 1; w <= helpers; w++) {
         ck_worker_slot *slot = &ck_pool.slots[w];
