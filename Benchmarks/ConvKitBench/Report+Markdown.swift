@@ -23,6 +23,7 @@ extension Report {
                     + (r.verified == false ? " **MISMATCH**" : ""))
             }
         }
+        out += automaticLines(compute)
         let memory = results.filter { $0.bytes != nil }
         if !memory.isEmpty {
             out += ["", "## Memory-bound kernels", "",
@@ -49,6 +50,44 @@ extension Report {
             out += ["", "## Mismatches", ""] + failures.map { "- \($0)" }
         }
         return out.joined(separator: "\n") + "\n"
+    }
+}
+
+extension Report {
+    /// How far `automatic` is from the fastest verified algorithm of each conv row (layer,
+    /// direction, threads): the rows where it is not the fastest, worst first, and how many are above
+    /// the 1.10 target.
+    func automaticLines(_ compute: [ResultRow]) -> [String] {
+        struct Key: Hashable { let name, direction: String; let threads: Int }
+        var groups: [Key: [ResultRow]] = [:]
+        var order: [Key] = []
+        for r in compute where r.op == "conv2d" && r.verified != nil {
+            let key = Key(name: r.name, direction: r.direction, threads: r.threads)
+            if groups[key] == nil { order.append(key) }
+            groups[key, default: []].append(r)
+        }
+        var gaps: [(key: Key, auto: ResultRow, best: ResultRow, ratio: Double)] = []
+        for key in order {
+            guard let rows = groups[key], let auto = rows.first(where: { $0.chosenByAutomatic == true }),
+                  let best = rows.min(by: { $0.medianMs < $1.medianMs }) else { continue }
+            gaps.append((key, auto, best, auto.medianMs / best.medianMs))
+        }
+        if gaps.isEmpty { return [] }
+        let behind = gaps.filter { $0.ratio > 1 }.sorted { $0.ratio > $1.ratio }
+        let over = gaps.filter { $0.ratio > 1.10 }.count
+        var out = ["", "## `automatic` against the fastest algorithm", "",
+                   "\(gaps.count) conv rows; `automatic` runs the fastest verified algorithm on \(gaps.count - behind.count), "
+                       + "and is more than 1.10x slower than the fastest on \(over)."]
+        if !behind.isEmpty {
+            out += ["", "| layer | direction | threads | automatic | ms | fastest | ms | automatic / fastest |",
+                    "|---|---|--:|---|--:|---|--:|--:|"]
+            for g in behind {
+                out.append("| \(g.key.name) | \(g.key.direction) | \(g.key.threads) | \(g.auto.algorithm) | "
+                    + "\(Format.ms(g.auto.medianMs)) | \(g.best.algorithm) | \(Format.ms(g.best.medianMs)) | "
+                    + String(format: "%.2f", g.ratio) + (g.ratio > 1.10 ? " **>1.10**" : "") + " |")
+            }
+        }
+        return out
     }
 }
 

@@ -3,9 +3,11 @@
 Usage: python combine.py --convkit convkit.json --peers a.jsonl [b.jsonl ...] --markdown out.md --svg out.svg
        [--svg-detail gflops.svg] [--suite suite.json] [--json combined.json] [--note "text"]
 
-Each row of the table is one layer x direction x thread count: ConvKit's fastest verified algorithm,
-every peer variant's median time (GFLOP/s or GB/s in parentheses) and the ratio
-fastest peer time / ConvKit time (> 1: ConvKit is faster; < 1: the peer is).
+Each row of the table is one layer x direction x thread count: the algorithm ConvKit's `automatic` runs
+(conv rows; other rows: the fastest verified algorithm), every peer variant's median time (GFLOP/s or GB/s in
+parentheses) and the ratio fastest peer time / ConvKit time (> 1: ConvKit is faster; < 1: the peer is).
+When convkit-bench ran with --cold, the summary also gives fastest peer (warm) / ConvKit's first call after
+a pause.
 The summary (first) gives, per suite (`suite` field of convkit-bench --print-suite: default, broad),
 direction and thread count, the geometric mean of that ratio over the conv layers, the cells below 0.8
 and the worst cell. --svg draws that ratio per conv layer (the headline chart, 1200 px wide);
@@ -68,14 +70,18 @@ def build_rows(ck, peers, suites=None):
             keys.append(k)
     for name, direction, threads in keys:
         mine = [r for r in fast if (r["name"], r["direction"], r["threads"]) == (name, direction, threads)]
-        best = min(mine, key=lambda r: r["median_ms"])
+        fastest_mine = min(mine, key=lambda r: r["median_ms"])
+        # What a user gets: the row of the algorithm `automatic` runs (conv), else the fastest one.
+        best = next((r for r in mine if r.get("chosen_by_automatic")), fastest_mine)
         cells = {}
         for p in peers:
             if (p["name"], p["direction"], p["threads"]) == (name, direction, threads):
                 cells[label(p["peer"], p["variant"])] = p
         fastest = min(cells.values(), key=lambda p: p["median_ms"]) if cells else None
         rows.append(dict(name=name, suite=suites.get(name, "default"), direction=direction, threads=threads,
-                         convkit=best, all_convkit=mine,
+                         convkit=best, fastest_convkit=fastest_mine, all_convkit=mine,
+                         auto_over_best=best["median_ms"] / fastest_mine["median_ms"],
+                         cold_ratio=fastest["median_ms"] / best["cold_ms"] if fastest and best.get("cold_ms") else None,
                          naive=naive.get((name, direction)), peers=cells, fastest=fastest,
                          ratio=fastest["median_ms"] / best["median_ms"] if fastest else None))
     return columns, rows
@@ -119,17 +125,21 @@ def cells(rows, suite, direction, threads):
 def summary(rows):
     """Per suite, direction and thread count: the geometric mean over the conv layers of
     (fastest peer / ConvKit), the cells below LOW and the worst cell; then each conv layer's
-    2-thread / 1-thread speed-up of ConvKit's fastest algorithm."""
+    2-thread / 1-thread speed-up of the algorithm `automatic` runs."""
     conv = conv_rows(rows)
     if not conv:
         return []
     out = ["## Summary over the conv layers", "",
-           f"Ratio = fastest peer time / ConvKit time (above 1.0: ConvKit is faster); geometric mean over the "
-           f"suite's conv layers; cells below {LOW} and the worst cell (ConvKit's algorithm vs the fastest peer).", ""]
+           f"Ratio = fastest peer time / ConvKit time (above 1.0: ConvKit is faster), ConvKit running the algorithm "
+           f"`automatic` picks; geometric mean over the suite's conv layers; cells below {LOW} and the worst cell "
+           f"(ConvKit's algorithm vs the fastest peer). `cold`: the same with ConvKit's first call after a pause "
+           f"(peers warm); `auto / fastest`: how much slower `automatic` is than ConvKit's fastest algorithm "
+           f"(worst row; rows above 1.10).", ""]
     for suite in suite_order(conv):
         out += [f"### {SUITE_TITLE.get(suite, suite)}", "",
-                f"| direction | threads | layers | geomean (fastest peer / ConvKit) | cells < {LOW} | worst cell |",
-                "|---|--:|--:|--:|--:|---|"]
+                f"| direction | threads | layers | geomean (fastest peer / ConvKit) | cells < {LOW} | worst cell "
+                f"| cold geomean | cold cells < {LOW} | auto / fastest (worst) | rows > 1.10 |",
+                "|---|--:|--:|--:|--:|---|--:|--:|---|--:|"]
         for direction in DIRECTIONS:
             for threads in sorted({r["threads"] for r in conv}):
                 sel = cells(rows, suite, direction, threads)
@@ -138,13 +148,17 @@ def summary(rows):
                 worst = min(sel, key=lambda r: r["ratio"])
                 peer = label(worst["fastest"]["peer"], worst["fastest"]["variant"])
                 low = sorted((r for r in sel if r["ratio"] < LOW), key=lambda r: r["ratio"])
+                cold = [r["cold_ratio"] for r in sel if r.get("cold_ratio")]
+                cold_cells = (f"{geomean(cold):.2f} ({len(cold)}) | {sum(1 for v in cold if v < LOW)}" if cold else "– | –")
+                slow = max(sel, key=lambda r: r["auto_over_best"])
                 out.append(f"| {direction} | {threads} | {len(sel)} | {geomean([r['ratio'] for r in sel]):.2f} | {len(low)} | "
-                           f"{worst['name']} {worst['ratio']:.2f} ({worst['convkit']['algorithm']} vs {peer}) |")
+                           f"{worst['name']} {worst['ratio']:.2f} ({worst['convkit']['algorithm']} vs {peer}) | {cold_cells} | "
+                           f"{slow['name']} {slow['auto_over_best']:.2f} | {sum(1 for r in sel if r['auto_over_best'] > 1.10)} |")
         out.append("")
     one = {(r["name"], r["direction"]): r for r in conv if r["threads"] == 1}
     two = [r for r in conv if r["threads"] == 2 and (r["name"], r["direction"]) in one]
     if two:
-        out += ["ConvKit 2 threads / 1 thread (fastest algorithm at each count; layers above 1 GFLOP in bold):", "",
+        out += ["ConvKit 2 threads / 1 thread (`automatic`'s algorithm at each count; layers above 1 GFLOP in bold):", "",
                 "| layer | GFLOP | forward | backwardData | backwardFilter |", "|---|--:|--:|--:|--:|"]
         names = []
         for r in two:
@@ -183,8 +197,8 @@ def markdown(ck, meta, columns, rows, note):
         out.append(f"- {note}")
     out += [""] + summary(rows)
     out += ["## Every row", "", "Cells: median ms per call (GFLOP/s, or GB/s for memory-bound rows). `ratio` = fastest peer time / "
-            "ConvKit time: above 1 ConvKit is faster, below 1 the peer is. ConvKit = its fastest verified algorithm "
-            "(named); `of BLAS` = ConvKit's time share of the bare sgemm calls it issues (memory-bound rows: copy time "
+            "ConvKit time: above 1 ConvKit is faster, below 1 the peer is. ConvKit = the algorithm `automatic` "
+            "runs (named; `fastest` names ConvKit's fastest algorithm where that is another one, with its time); `of BLAS` = ConvKit's time share of the bare sgemm calls it issues (memory-bound rows: copy time "
             "of the same bytes / ConvKit time). GB/s use ConvKit's byte counts on every side.", ""]
     head = ["layer", "direction", "threads", "ConvKit", "of BLAS"] + columns + ["fastest peer", "ratio"]
     suites = suite_order(rows)
@@ -198,7 +212,8 @@ def markdown(ck, meta, columns, rows, note):
         previous = r["suite"]
         c = r["convkit"]
         cells = [r["name"], SHORT.get(r["direction"], r["direction"]), str(r["threads"]),
-                 f"{rate(c)} {c['algorithm']}",
+                 f"{rate(c)} {c['algorithm']}" + (f" (fastest {r['fastest_convkit']['algorithm']} {fmt(r['fastest_convkit']['median_ms'])})"
+                                                   if r["fastest_convkit"] is not c else ""),
                  f"{c['fraction_of_blas'] * 100:.0f}%" if c.get("fraction_of_blas") is not None
                  else f"{c['fraction_of_copy'] * 100:.0f}% of copy" if c.get("fraction_of_copy") is not None else "–"]
         cells += [rate(r["peers"].get(col)) for col in columns]

@@ -22,6 +22,8 @@
 #                              our machines pin OPENBLAS_CORETYPE=Haswell (AVX2 kernels) for the tests, which
 #                              halves OpenBLAS's speed on AVX-512 CPUs while the peers (oneDNN, MKL, MLAS)
 #                              pick AVX-512 themselves; set 0 to keep the environment as it is.
+#   COMPARE_COLD=1             (default) ConvKit also times each row's first call after a 2 s pause
+#                              (convkit-bench --cold): the summary's cold columns; 0 skips it
 #   COMPARE_PEERS="onnxruntime torch"   which peers to run
 #   COMPARE_TORCH_VERSION=2.13.0+cpu    the torch build to install (CPU-only wheel)
 set -euo pipefail
@@ -74,6 +76,8 @@ ARGS=(--threads "$THREADS" --min-time "$MIN_TIME" --repeats "$REPEATS")
 ARGS+=(--suite "$SUITE")
 [ -n "${COMPARE_FILTER:-}" ] && ARGS+=(--filter "$COMPARE_FILTER")
 [ "${COMPARE_QUICK:-0}" = 1 ] && ARGS+=(--quick)
+COLD=()
+[ "${COMPARE_COLD:-1}" = 1 ] && COLD=(--cold)
 "$BENCH" "${ARGS[@]}" --print-suite > "$OUT/suite.json"
 
 # 3. Peers, one process per peer and thread count.
@@ -90,7 +94,7 @@ done
 
 # 4. ConvKit, same suite and settings (exit code kept: a mismatch fails the comparison after the tables).
 status=0
-"${RUN[@]}" "$BENCH" "${ARGS[@]}" --json "$OUT/convkit.json" --markdown "$OUT/convkit.md" --svg "$OUT/convkit.svg" \
+"${RUN[@]}" "$BENCH" "${ARGS[@]}" "${COLD[@]}" --json "$OUT/convkit.json" --markdown "$OUT/convkit.md" --svg "$OUT/convkit.svg" \
   > /dev/null || status=$?
 
 # 5. Combined table and chart.

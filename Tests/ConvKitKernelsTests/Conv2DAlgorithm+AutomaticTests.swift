@@ -49,6 +49,25 @@ struct Conv2DAutomaticThreadRuleTests {
         }
     }
 
+    /// A first layer (3 input channels) keeps direct for forward and backwardFilter, but its
+    /// backwardData (a pass over 3 output channels) is lowered; with 16 channels every direction
+    /// runs what the layer picks.
+    @Test func fewInputChannelsLowerBackwardData() throws {
+        guard SIMDLevel.detected >= .avx512 else { return }
+        for channels in [3, 16] {
+            let g = try Conv2DGeometry(batch: 1, inputChannels: channels, inputSize: 32, outputChannels: 32,
+                                       kernelSize: 3, padding: 1)
+            let backward = Conv2DAlgorithm.automatic.effective(for: g, direction: .backwardData, context: .serial)
+            #expect(backward == (channels < 16 ? .im2col : Conv2DAlgorithm.automatic.effective(for: g)))
+            #expect(Conv2DAlgorithm.automatic.effective(for: g, direction: .forward, context: .serial)
+                    == Conv2DAlgorithm.automatic.effective(for: g))
+        }
+        let vgg = try Conv2DGeometry(batch: 1, inputChannels: 3, inputSize: 32, outputChannels: 64, kernelSize: 3, padding: 1)
+        #expect(Conv2DAlgorithm.automatic.effective(for: vgg) == .direct)
+        #expect(Conv2DAlgorithm.automatic.effective(for: vgg, direction: .backwardData, context: .serial) == .im2col)
+        #expect(Conv2DAlgorithm.automatic.effective(for: vgg, direction: .backwardFilter, context: .serial) == .direct)
+    }
+
     /// 1×1 kernels are never direct (at stride 2 too: 1.91 ms im2col against 2.81 direct measured
     /// for 8×256×28×28 → 512); a reduction above 2400 is not either.
     @Test func directRuleByKernelAndReduction() throws {

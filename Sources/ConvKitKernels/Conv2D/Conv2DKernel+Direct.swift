@@ -41,6 +41,12 @@ enum Conv2DDirect {
     /// (1 thread, Zen 5, OpenBLAS Cooperlake for im2col; docs/Architecture.md).
     static let automaticMaxReduction = 2400
 
+    /// ``Conv2DAlgorithm/automatic`` runs direct's backwardData (a forward pass over the input's
+    /// channels) only with at least this many input channels per group: fewer leave most of the
+    /// kernel's 16-lane channel blocks or 8-channel register blocks empty (VGG's and the stems'
+    /// 3 channels ran 1.5× slower than im2col).
+    static let automaticMinBackwardDataChannels = 16
+
     /// Largest per-worker workspace (floats) the algorithm accepts: the default cap of a call (32 MiB).
     static let perWorkerCapFloats = Conv2DLoweringPlan.defaultWorkspaceCapBytes / MemoryLayout<Float>.stride
 

@@ -79,7 +79,7 @@ public enum Conv2DAlgorithm: String, CaseIterable, Sendable, Hashable {
     ///    and a reduction `C·KH·KW <= 2400` → ``direct`` (it splits images over the workers, or a
     ///    single image's output-channel blocks; measurements in docs/Architecture.md).
     ///    ``effective(for:direction:simdLevel:)`` sends backwardData of strided layers
-    ///    (no transposed form) to ``im2col``;
+    ///    (no transposed form), and of layers with fewer than 16 input channels per group, to ``im2col``;
     /// 4. everything else (including 1×1 kernels, whose lowering is at most a strided copy and which
     ///    are a single GEMM on the input at stride 1) → ``im2col``.
     public func effective(for g: Conv2DGeometry) -> Conv2DAlgorithm {
@@ -113,6 +113,10 @@ public enum Conv2DAlgorithm: String, CaseIterable, Sendable, Hashable {
         if self == .automatic && resolved == .winograd4x4 && simdLevel < .avx2 { return .winograd }
         if resolved == .direct && (simdLevel < Conv2DDirect.requiredLevel
                                    || (direction == .backwardData && !Conv2DDirect.supportsBackwardData(g))) {
+            return .im2col
+        }
+        if self == .automatic && resolved == .direct && direction == .backwardData
+            && g.inputChannelsPerGroup < Conv2DDirect.automaticMinBackwardDataChannels {
             return .im2col
         }
         return resolved
