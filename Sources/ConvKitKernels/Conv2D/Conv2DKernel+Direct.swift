@@ -13,11 +13,11 @@ import ConvKitCKernels
 ///     backwardFilter:  dw[o,c,u,v] (+)= Σ_n Σ_i Σ_j dy[n,o,i,j] · x[n,c,i·S − P + u·D, j·S − P + v·D]
 ///                      db[o]       (+)= Σ_n Σ_i Σ_j dy[n,o,i,j]     (summed by the same C kernel)
 ///
-/// backwardData of a stride-1, undilated layer is itself a forward convolution (the transposed
-/// convolution), run by the same forward kernel:
+/// backwardData of a stride-1 layer is itself a forward convolution (the transposed
+/// convolution, with the same dilation D), run by the same forward kernel:
 ///
-///     dx[n,c,y,x] = Σ_o Σ_u Σ_v dy[n,o,y − (KH−1−P) + u, x − (KW−1−P) + v] · w'[c,o,u,v],
-///     w'[c,o,u,v] = w[o,c,KH−1−u,KW−1−v]      (padding KH−1−P, KW−1−P; needs P <= K−1)
+///     dx[n,c,y,x] = Σ_o Σ_u Σ_v dy[n,o,y − (D·(KH−1)−P) + u·D, x − (D·(KW−1)−P) + v·D] · w'[c,o,u,v],
+///     w'[c,o,u,v] = w[o,c,KH−1−u,KW−1−v]      (padding D·(K−1)−P; needs P <= D·(K−1))
 ///
 /// with the flipped, transposed filter `w'` written at the start of the workspace. Other layers
 /// run ``Conv2DIm2col`` for backwardData.
@@ -120,14 +120,17 @@ enum Conv2DDirect {
     }
 
     /// The forward convolution that computes `g`'s input gradient (see the type's documentation),
-    /// or `nil` when `g` is strided, dilated, grouped or pads by more than `kernel − 1`.
+    /// or `nil` when `g` is strided or grouped or pads by more than its dilated kernel's reach
+    /// `D·(K − 1)`. The transposed convolution keeps the dilation `D` and pads by `D·(K − 1) − P`.
     static func transposed(_ g: Conv2DGeometry) -> Conv2DGeometry? {
-        guard g.groups == 1, g.strideHeight == 1, g.strideWidth == 1, g.dilationHeight == 1, g.dilationWidth == 1,
-              g.paddingHeight <= g.kernelHeight - 1, g.paddingWidth <= g.kernelWidth - 1 else { return nil }
+        let reachHeight = g.dilationHeight * (g.kernelHeight - 1), reachWidth = g.dilationWidth * (g.kernelWidth - 1)
+        guard g.groups == 1, g.strideHeight == 1, g.strideWidth == 1,
+              g.paddingHeight <= reachHeight, g.paddingWidth <= reachWidth else { return nil }
         return try? Conv2DGeometry(
             batch: g.batch, inputChannels: g.outputChannels, inputHeight: g.outputHeight, inputWidth: g.outputWidth,
             outputChannels: g.inputChannels, kernelHeight: g.kernelHeight, kernelWidth: g.kernelWidth,
-            paddingHeight: g.kernelHeight - 1 - g.paddingHeight, paddingWidth: g.kernelWidth - 1 - g.paddingWidth)
+            paddingHeight: reachHeight - g.paddingHeight, paddingWidth: reachWidth - g.paddingWidth,
+            dilationHeight: g.dilationHeight, dilationWidth: g.dilationWidth)
     }
 
     /// `true` when backwardData runs the direct kernel (on the transposed convolution).

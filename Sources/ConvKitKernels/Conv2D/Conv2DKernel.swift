@@ -24,7 +24,7 @@ public enum Conv2DAlgorithm: String, CaseIterable, Sendable, Hashable {
     /// input channel (`inputChannels / groups == 1`); other shapes run ``im2col`` instead.
     case depthwise
     /// Direct AVX-512 loops for small-channel layers (``Conv2DDirect``: no im2col, no GEMM) for
-    /// forward and backwardFilter, and backwardData of stride-1 undilated layers (as the transposed
+    /// forward and backwardFilter, and backwardData of stride-1 layers (as the transposed
     /// convolution; other layers' backwardData runs ``im2col``). Applies to ungrouped layers on CPUs
     /// with AVX-512; elsewhere, and when `context.simdLevel` is below AVX-512, it runs ``im2col``.
     case direct
@@ -100,8 +100,8 @@ public enum Conv2DAlgorithm: String, CaseIterable, Sendable, Hashable {
     }
 
     /// What actually runs for `g` in `direction` with vector instructions up to `simdLevel`:
-    /// ``effective(for:)``, except that ``direct`` runs ``im2col`` for `backwardData` of strided,
-    /// dilated or over-padded layers (no transposed form), below ``SIMDLevel/avx512`` (its kernels are AVX-512 C code;
+    /// ``effective(for:)``, except that ``direct`` runs ``im2col`` for `backwardData` of strided
+    /// or over-padded layers (no transposed form), below ``SIMDLevel/avx512`` (its kernels are AVX-512 C code;
     /// im2col is its portable path), and that ``automatic``'s ``winograd4x4`` runs ``winograd``
     /// below ``SIMDLevel/avx2`` (F(4×4)'s portable transforms were not measured to win; F(2×2)'s
     /// plan fits in F(4×4)'s workspace: fewer transformed floats per tile row and filter). ``Conv2DKernel`` resolves every call with the context's level;
