@@ -203,4 +203,67 @@ import _ConvKitTestSupport
         #expect(error?.message == "update of buffer running_mean has shape [2], expected [3]")
         #expect(large.runningMean.scalars == [0, 0, 0])
     }
+
+    /// A mode fixed per part of a model: a batch norm kept in evaluation inside a training pass,
+    /// another kept in training inside an evaluation pass; names are those of the wrapped layers.
+    @Test func fixedModeOverridesTheCallersPhase() throws {
+        var frozen = try BatchNorm2d(channels: 2)
+        frozen.runningMean = Tensor([0.5, -0.5])
+        let model = try Sequential(named: [
+            "frozen": FixedMode(frozen, isTraining: false),
+            "live": FixedMode(try BatchNorm2d(channels: 2), isTraining: true),
+        ])
+        #expect(model.bufferNames.prefix(2) == ["frozen.running_mean", "frozen.running_var"])
+        let x = randomTensor([3, 2, 2, 2], seed: 372)
+        let (y, cache) = try model.forward(x, mode: .training(seed: 4), context: .serial)
+        // Only the live batch norm reports new statistics (buffers 3, 4, 5 of the model).
+        #expect(model.bufferUpdates(in: cache).map(\.index) == [3, 4, 5])
+        let expectedFrozen = try frozen(x)
+        let live = try BatchNorm2d(channels: 2).forward(expectedFrozen, mode: .training(seed: 0), context: .serial).output
+        #expect(y == live)
+        #expect(try model(x) == live)  // evaluation call: the live part still uses batch statistics
+        let failures = try GradientCheck(step: 1e-2, tolerance: 5e-3).run(model, input: x, seed: 373)
+        #expect(failures.isEmpty, "\(failures.prefix(5))")
+    }
+
+    /// The example of docs/LayerAPI.md, with a temporary path for the checkpoint.
+    @Test func layerAPIDocumentationExample() throws {
+        let path = temporaryPath("model.safetensors")
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        var rng = SplitMix64(seed: 0)
+        var model = try Sequential(named: [
+            "conv": try Conv2D(inputChannels: 1, outputChannels: 8, kernelSize: 3, padding: 1, using: &rng),
+            "bn": try BatchNorm2d(channels: 8),                        // momentum 0.1, eps 1e-5, affine, tracked
+            "relu": ReLU(),
+            "pool": try MaxPool2D(window: 2),
+            "flatten": Flatten(),
+            "drop": try Dropout(probability: 0.5),
+            "fc": try Dense(inputFeatures: 8 * 14 * 14, outputFeatures: 10, using: &rng),
+        ])
+        let context = ComputeContext(threads: 2)
+        var adam = Adam(learningRate: 1e-3)
+        let x = Tensor(shape: [32, 1, 28, 28], uniformIn: 0, 1, using: &rng)
+        let labels = (0..<32).map { $0 % 10 }
+
+        // Training mode: batch statistics, running statistics updated, dropout drawn from the seed.
+        let loss = try model.trainStep(input: x, labels: labels, optimizer: &adam, context: context, seed: rng.next())
+
+        // The same step by hand: the new running statistics travel in the cache.
+        let (logits, cache) = try model.forward(x, mode: .training(seed: rng.next()), context: context)
+        let (_, dLogits) = try Loss.softmaxCrossEntropy(logits: logits, labels: labels, context: context)
+        let (_, gradients) = try model.backward(dLogits, cache: cache, context: context)
+        try adam.update(&model, gradients: gradients)
+        try model.applyBufferUpdates(from: cache)
+
+        // Evaluation mode: running statistics, no dropout.
+        let predictions = try model(x, context: context)
+
+        try model.saveCheckpoint(to: path)          // bn.num_batches_tracked written as I64
+        try model.loadCheckpoint(from: path)        // strict: missing/extra/misshapen keys throw
+        #expect(model.stateNames == ["conv.weight", "conv.bias", "bn.weight", "bn.bias", "fc.weight", "fc.bias",
+                                     "bn.running_mean", "bn.running_var", "bn.num_batches_tracked"])
+        #expect(loss.isFinite && predictions.shape == [32, 10])
+        #expect((model.layers[1] as? BatchNorm2d)?.numBatchesTracked.scalars == [2])
+        #expect(try Safetensors(contentsOf: path).dataTypes == ["bn.num_batches_tracked": .i64])
+    }
 }
