@@ -59,8 +59,12 @@ private func npyBytes(_ dict: String, data: [UInt8] = [], major: UInt8 = 1) -> [
         ("header length 10^12", safetensorsBytes("{}", length: 1_000_000_000_000), .tooLarge),
         ("header not JSON", safetensorsBytes("{not json}   "), .malformedHeader),
         ("header a JSON array", safetensorsBytes("[1, 2]"), .malformedHeader),
-        ("dtype F16", safetensorsBytes(#"{"x":{"dtype":"F16","shape":[2],"data_offsets":[0,4]}}"#, data: [0, 0, 0, 0]), .unsupportedType),
-        ("dtype I64", safetensorsBytes(#"{"x":{"dtype":"I64","shape":[1],"data_offsets":[0,8]}}"#, data: [UInt8](repeating: 0, count: 8)), .unsupportedType),
+        ("dtype U8", safetensorsBytes(#"{"x":{"dtype":"U8","shape":[2],"data_offsets":[0,2]}}"#, data: [0, 0]), .unsupportedType),
+        ("dtype BOOL", safetensorsBytes(#"{"x":{"dtype":"BOOL","shape":[1],"data_offsets":[0,1]}}"#, data: [1]), .unsupportedType),
+        ("F16 offsets spanning 4 bytes per element", safetensorsBytes(#"{"x":{"dtype":"F16","shape":[2],"data_offsets":[0,8]}}"#, data: [UInt8](repeating: 0, count: 8)), .inconsistentSize),
+        ("I64 above 2^24", safetensorsBytes(#"{"x":{"dtype":"I64","shape":[1],"data_offsets":[0,8]}}"#, data: le64(16_777_217)), .invalidValue),
+        ("I32 below -2^24", safetensorsBytes(#"{"x":{"dtype":"I32","shape":[1],"data_offsets":[0,4]}}"#, data: Array(le64(UInt64(bitPattern: -16_777_217)).prefix(4))), .invalidValue),
+        ("F64 beyond Float's range", safetensorsBytes(#"{"x":{"dtype":"F64","shape":[1],"data_offsets":[0,8]}}"#, data: le64((1e39).bitPattern)), .invalidValue),
         ("negative dimension", safetensorsBytes(#"{"x":{"dtype":"F32","shape":[-1],"data_offsets":[0,4]}}"#, data: [0, 0, 0, 0]), .invalidShape),
         ("overflowing dimensions", safetensorsBytes(#"{"x":{"dtype":"F32","shape":[4294967296,4294967296],"data_offsets":[0,4]}}"#, data: [0, 0, 0, 0]), .invalidShape),
         ("10^12 elements in a tiny file", safetensorsBytes(#"{"x":{"dtype":"F32","shape":[1000000,1000000],"data_offsets":[0,4000000000000]}}"#, data: [0, 0, 0, 0]), .invalidOffsets),
@@ -79,6 +83,60 @@ private func npyBytes(_ dict: String, data: [UInt8] = [], major: UInt8 = 1) -> [
         let error = #expect(throws: FileFormatError.self, "\(name)") { try Safetensors(parsing: bytes) }
         #expect(error?.reason == reason, "\(name): \(String(describing: error))")
         #expect(error?.message.isEmpty == false)
+    }
+
+    /// One file with a tensor of every dtype read besides F32, bytes written by hand:
+    /// F16 1, −2, 65504 (largest), 2⁻²⁴ (smallest subnormal), −∞, 0x3555 = 0.333251953125;
+    /// BF16 1, −2.5, 0x4049 = 3.140625; F64 1.5, −0.1, +∞; I64 7, −3, 2²⁴; I32 42, −1.
+    @Test func readsEveryDataTypeExactly() throws {
+        let f16: [UInt8] = [0x00, 0x3C, 0x00, 0xC0, 0xFF, 0x7B, 0x01, 0x00, 0x00, 0xFC, 0x55, 0x35]
+        let bf16: [UInt8] = [0x80, 0x3F, 0x20, 0xC0, 0x49, 0x40]
+        let f64 = le64((1.5).bitPattern) + le64((-0.1).bitPattern) + le64(Double.infinity.bitPattern)
+        let i64 = le64(7) + le64(UInt64(bitPattern: -3)) + le64(16_777_216)
+        let i32: [UInt8] = [42, 0, 0, 0, 0xFF, 0xFF, 0xFF, 0xFF]
+        let header = #"{"half":{"dtype":"F16","shape":[2,3],"data_offsets":[0,12]},"#
+            + #""brain":{"dtype":"BF16","shape":[3],"data_offsets":[12,18]},"#
+            + #""double":{"dtype":"F64","shape":[3],"data_offsets":[18,42]},"#
+            + #""count":{"dtype":"I64","shape":[3],"data_offsets":[42,66]},"#
+            + #""small":{"dtype":"I32","shape":[2],"data_offsets":[66,74]}}"#
+        let file = try Safetensors(parsing: safetensorsBytes(header, data: f16 + bf16 + f64 + i64 + i32))
+        #expect(file["half"]?.shape == [2, 3])
+        #expect(file["half"]?.scalars == [1, -2, 65504, 0x1p-24, -.infinity, 0.333251953125])
+        #expect(file["brain"]?.scalars == [1, -2.5, 3.140625])
+        #expect(file["double"]?.scalars == [1.5, Float(-0.1), .infinity])
+        #expect(file["count"]?.scalars == [7, -3, 16_777_216])
+        #expect(file["small"]?.scalars == [42, -1])
+        // Integer tensors keep their dtype (written back as such); floating-point ones become F32.
+        #expect(file.dataTypes == ["count": .i64, "small": .i32])
+        let back = try Safetensors(parsing: file.encoded())
+        #expect(back == file)
+        #expect(back.dataTypes == ["count": .i64, "small": .i32])
+    }
+
+    @Test func writesIntegerTensorsAsI64() throws {
+        let file = Safetensors(tensors: [("steps", Tensor(shape: [], repeating: 12)), ("w", Tensor([0.5, -1]))],
+                               dataTypes: ["steps": .i64])
+        let bytes = try file.encoded()
+        let headerLength = Int(bytes[0]) | Int(bytes[1]) << 8
+        let header = String(decoding: bytes[8..<(8 + headerLength)], as: UTF8.self)
+        #expect(header.hasPrefix(#"{"steps":{"dtype":"I64","shape":[],"data_offsets":[0,8]},"w":{"dtype":"F32","shape":[2],"data_offsets":[8,16]}}"#))
+        #expect(Array(bytes[(8 + headerLength)..<(16 + headerLength)]) == le64(12))
+        #expect(try Safetensors(parsing: bytes) == file)
+        let fraction = Safetensors(tensors: [("steps", Tensor([1.5]))], dataTypes: ["steps": .i64])
+        let notWhole = #expect(throws: FileFormatError.self) { try fraction.encoded() }
+        #expect(notWhole?.reason == .invalidValue)
+        #expect(notWhole?.message == "safetensors: tensor 'steps' element 0 is 1.5, not a whole number that I64 holds")
+        let half = #expect(throws: FileFormatError.self) { try Safetensors(tensors: [("h", Tensor([1]))], dataTypes: ["h": .f16]).encoded() }
+        #expect(half?.reason == .unsupportedType)
+        let wide = Safetensors(tensors: [("d", Tensor([0.1, -3]))], dataTypes: ["d": .f64])
+        let read = try Safetensors(parsing: wide.encoded())
+        #expect(read["d"]?.scalars == [0.1, -3] && read.dataTypes.isEmpty)  // F64 is read back into F32
+    }
+
+    @Test func integerOverflowErrorNamesTheTensor() {
+        let bytes = safetensorsBytes(#"{"bn.num_batches_tracked":{"dtype":"I64","shape":[],"data_offsets":[0,8]}}"#, data: le64(1 << 40))
+        let error = #expect(throws: FileFormatError.self) { try Safetensors(parsing: bytes) }
+        #expect(error?.message == "safetensors: tensor 'bn.num_batches_tracked' element 0 is 1099511627776; integers are read into Float only within ±2^24 = 16777216, where each is exact")
     }
 
     @Test func missingFileIsAnIOError() {

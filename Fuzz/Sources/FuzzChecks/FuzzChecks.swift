@@ -99,15 +99,16 @@ public func checkNPY(_ input: [UInt8]) {
     }
 }
 
-/// safetensors: counts = Π shapes, total data within the file; encode → parse gives the same
-/// names, order, shapes, bits and metadata.
+/// safetensors: counts = Π shapes, total data within the file (at least 2 bytes per element:
+/// F16 and BF16 are the narrowest dtypes); encode → parse gives the same names, order, shapes,
+/// bits and metadata.
 public func checkSafetensors(_ input: [UInt8]) {
     let file: Safetensors
     do { file = try Safetensors(parsing: input) } catch { checkError(error); return }
     var total = 0
     for (name, tensor) in file.tensors {
         checkTensor(tensor, "safetensors '\(name)'")
-        total += 4 * tensor.count
+        total += 2 * tensor.count
     }
     if total > input.count { violation("safetensors: \(total) bytes of data from a \(input.count)-byte file") }
     let encoded: [UInt8]

@@ -12,8 +12,12 @@
 ///
 /// Backward: every node's gradient starts at **zero** and **accumulates** (`+=`) the
 /// input-gradient of each consumer, visited in reverse topological order, so a value used by
-/// several layers receives the sum of their contributions. Parameters are named
-/// `"<node>.<name>"`.
+/// several layers receives the sum of their contributions.
+///
+/// Each node has a key, by default its index (the input is node 0), or the one given to `add`
+/// (`"conv1"`, `"downsample"`: a torchvision block's attribute names). Parameters and buffers
+/// are named `"<key>.<name>"`; in training mode each layer gets the mode's
+/// ``ForwardMode/child(_:)`` for its key.
 public struct Graph: Layer, ProbedLayer {
     /// A value of the graph (the input, or a layer's output).
     public struct Node: Hashable, Sendable, CustomStringConvertible {
@@ -28,6 +32,8 @@ public struct Graph: Layer, ProbedLayer {
     }
 
     private(set) var operations: [Operation] = [.input]
+    /// The key of each node (the input's is `"0"`).
+    public private(set) var keys: [String] = ["0"]
     /// The node whose value is the graph's output (initially the input).
     public private(set) var output = Node(index: 0)
 
@@ -45,10 +51,30 @@ public struct Graph: Layer, ProbedLayer {
         }
     }
 
-    /// Adds `layer` applied to `input`; returns its output node.
+    /// The key of the next node: `key`, checked, or the node's index.
+    private func nextKey(_ key: String?) throws(ShapeError) -> String {
+        let chosen = key ?? String(operations.count)
+        try validateChildKey(chosen, "Graph")
+        if keys.contains(chosen) {
+            throw ShapeError(.invalidValue, "Graph key '\(chosen)' is already used (graph node \(operations.count))")
+        }
+        return chosen
+    }
+
+    /// The key of `node` (its index unless a key was given to `add`).
+    public func key(of node: Node) -> String? {
+        node.index >= 0 && node.index < keys.count ? keys[node.index] : nil
+    }
+
+    /// Adds `layer` applied to `input`; returns its output node. `key` names the node's
+    /// parameters and buffers (default: the node's index).
+    ///
+    /// - Throws: ``ShapeError`` `.invalidValue` for an unknown node, or a key that is empty,
+    ///   contains `.` or is already used.
     @discardableResult
-    public mutating func add(_ layer: some Layer, input: Node) throws(ShapeError) -> Node {
+    public mutating func add(_ layer: some Layer, input: Node, key: String? = nil) throws(ShapeError) -> Node {
         try check(input)
+        keys.append(try nextKey(key))
         operations.append(.layer(layer, input))
         output = Node(index: operations.count - 1)
         return output
@@ -56,10 +82,11 @@ public struct Graph: Layer, ProbedLayer {
 
     /// Adds a merge (e.g. ``Add``) of `inputs`; returns its output node.
     ///
-    /// - Throws: ``ShapeError`` `.invalidValue` for an unknown node, or when the number of inputs
-    ///   is outside the layer's ``MergeLayer/acceptedInputCounts``.
+    /// - Throws: ``ShapeError`` `.invalidValue` for an unknown node, when the number of inputs
+    ///   is outside the layer's ``MergeLayer/acceptedInputCounts``, or for a bad key (see
+    ///   ``add(_:input:key:)``).
     @discardableResult
-    public mutating func add(_ layer: some MergeLayer, inputs: [Node]) throws(ShapeError) -> Node {
+    public mutating func add(_ layer: some MergeLayer, inputs: [Node], key: String? = nil) throws(ShapeError) -> Node {
         let accepted = layer.acceptedInputCounts
         if !accepted.contains(inputs.count) {
             let needs = accepted.upperBound == Int.max ? "at least \(accepted.lowerBound)"
@@ -68,6 +95,7 @@ public struct Graph: Layer, ProbedLayer {
                 "\(type(of: layer)) needs \(needs) inputs, got \(inputs.count) (graph node \(operations.count))")
         }
         for node in inputs { try check(node) }
+        keys.append(try nextKey(key))
         operations.append(.merge(layer, inputs))
         output = Node(index: operations.count - 1)
         return output
@@ -87,9 +115,53 @@ public struct Graph: Layer, ProbedLayer {
 
     public var parameterNames: [String] {
         operations.enumerated().flatMap { i, op -> [String] in
-            if case .layer(let l, _) = op { return l.parameterNames.map { "\(i).\($0)" } }
+            if case .layer(let l, _) = op { return l.parameterNames.map { "\(keys[i]).\($0)" } }
             return []
         }
+    }
+
+    public var bufferNames: [String] {
+        operations.enumerated().flatMap { i, op -> [String] in
+            if case .layer(let l, _) = op { return l.bufferNames.map { "\(keys[i]).\($0)" } }
+            return []
+        }
+    }
+
+    public var buffers: [Tensor] {
+        operations.flatMap { op -> [Tensor] in
+            if case .layer(let l, _) = op { return l.buffers }
+            return []
+        }
+    }
+
+    public var bufferKinds: [BufferKind] {
+        operations.flatMap { op -> [BufferKind] in
+            if case .layer(let l, _) = op { return l.bufferKinds }
+            return []
+        }
+    }
+
+    public mutating func updateBuffers(_ body: (Int, inout Tensor) -> Void) {
+        var offset = 0
+        for i in operations.indices {
+            guard case .layer(var l, let source) = operations[i] else { continue }
+            operations[i] = .input  // drop the graph's reference so the update mutates in place
+            let count = l.buffers.count
+            openUpdateBuffers(&l, offset: offset, body)
+            operations[i] = .layer(l, source)
+            offset += count
+        }
+    }
+
+    public func bufferUpdates(in cache: Cache) -> [BufferUpdate] {
+        var updates: [BufferUpdate] = []
+        var offset = 0
+        for (i, op) in operations.enumerated() {
+            guard case .layer(let l, _) = op else { continue }
+            if i < cache.caches.count, let c = cache.caches[i] { updates += openBufferUpdates(l, c, offset: offset) }
+            offset += l.buffers.count
+        }
+        return updates
     }
 
     public var parameters: [Tensor] {
@@ -118,22 +190,26 @@ public struct Graph: Layer, ProbedLayer {
     }
 
     public func forward(_ input: Tensor, context: ComputeContext) throws(ShapeError) -> (output: Tensor, cache: Cache) {
-        var probe = NonFiniteProbe(active: false)
-        return try forward(input, context: context, probe: &probe, path: "")
+        try forward(input, mode: .evaluation, context: context)
     }
 
-    func forward(_ input: Tensor, context: ComputeContext, probe: inout NonFiniteProbe, path: String)
+    public func forward(_ input: Tensor, mode: ForwardMode, context: ComputeContext) throws(ShapeError) -> (output: Tensor, cache: Cache) {
+        var probe = NonFiniteProbe(active: false)
+        return try forward(input, mode: mode, context: context, probe: &probe, path: "")
+    }
+
+    func forward(_ input: Tensor, mode: ForwardMode, context: ComputeContext, probe: inout NonFiniteProbe, path: String)
         throws(ShapeError) -> (output: Tensor, cache: Cache) {
         var values: [Tensor] = [input]
         var caches: [(any Sendable)?] = [nil]
         values.reserveCapacity(operations.count)
         for (i, op) in operations.enumerated().dropFirst() {
-            let node = NonFiniteProbe.path(path, i)
+            let node = NonFiniteProbe.path(path, keys[i])
             switch op {
             case .input:
                 throw ShapeError(.invalidValue, "graph has a second input node")
             case .layer(let l, let source):
-                let (y, c) = try probedForward(l, values[source.index], context, &probe, path: node)
+                let (y, c) = try probedForward(l, values[source.index], mode.child(keys[i]), context, &probe, path: node)
                 values.append(y); caches.append(c)
             case .merge(let m, let sources):
                 let (y, c) = try openMergeForward(m, sources.map { values[$0.index] }, context)
@@ -172,14 +248,14 @@ public struct Graph: Layer, ProbedLayer {
                     continue
                 }
                 let (dx, dθ) = try probedBackward(l, gradients[i], cache.caches[i] ?? (), context, &probe,
-                                                  path: NonFiniteProbe.path(path, i))
+                                                  path: NonFiniteProbe.path(path, keys[i]))
                 perNode[i] = dθ
                 Self.accumulate(dx, into: &gradients[source.index], context: context)
                 reached[source.index] = true
             case .merge(let m, let sources):
                 if !reached[i] { continue }
                 let dxs = try openMergeBackward(m, gradients[i], cache.caches[i] ?? (), context)
-                for dx in dxs { probe.check(dx, .inputGradient, layer: NonFiniteProbe.path(path, i), type: type(of: m)) }
+                for dx in dxs { probe.check(dx, .inputGradient, layer: NonFiniteProbe.path(path, keys[i]), type: type(of: m)) }
                 for (k, source) in sources.enumerated() {
                     Self.accumulate(dxs[k], into: &gradients[source.index], context: context)
                     reached[source.index] = true

@@ -1,18 +1,45 @@
 /// Layers applied one after the other: `y = fₖ(…f₂(f₁(x)))`.
 ///
-/// Parameters are those of the layers in order, named `"<index>.<name>"` (e.g. `"0.weight"`),
-/// which are the keys of a PyTorch `nn.Sequential` `state_dict` when the layers line up.
+/// Each layer has a key, by default its index (`"0"`, `"1"`, …), or the names given to
+/// ``init(named:)`` (`"conv1"`, `"bn1"`, `"layer1"`, like the attribute names of a PyTorch
+/// module). Parameters and buffers are those of the layers in order, named `"<key>.<name>"`
+/// (`"0.weight"`, `"layer1.0.bn1.running_var"` when containers nest), which are the keys of the
+/// matching PyTorch `state_dict`. In training mode each layer gets the mode's
+/// ``ForwardMode/child(_:)`` for its key.
 public struct Sequential: Layer, ProbedLayer {
     public var layers: [any Layer]
+    /// The key of each layer. Layers beyond the end of this list (appended to ``layers`` later)
+    /// are keyed by their index.
+    public private(set) var keys: [String]
 
-    public init(_ layers: [any Layer]) { self.layers = layers }
-    public init(_ layers: any Layer...) { self.layers = layers }
+    public init(_ layers: [any Layer]) {
+        self.layers = layers
+        self.keys = layers.indices.map { String($0) }
+    }
+    public init(_ layers: any Layer...) { self.init(layers) }
+
+    /// Layers with the given keys, in order: `Sequential(named: ["conv1": conv, "bn1": bn])`.
+    ///
+    /// - Throws: ``ShapeError`` `.invalidValue` for an empty key, a key containing `.`, or a
+    ///   key given twice.
+    public init(named layers: KeyValuePairs<String, any Layer>) throws(ShapeError) {
+        var seen = Set<String>()
+        for (key, _) in layers {
+            try validateChildKey(key, "Sequential")
+            if !seen.insert(key).inserted { throw ShapeError(.invalidValue, "Sequential child key '\(key)' is given twice") }
+        }
+        self.layers = layers.map(\.value)
+        self.keys = layers.map(\.key)
+    }
+
+    /// The key of layer `index` (see ``keys``).
+    public func key(at index: Int) -> String { index < keys.count ? keys[index] : String(index) }
 
     /// One cache per layer.
     public typealias Cache = [any Sendable]
 
     public var parameterNames: [String] {
-        layers.enumerated().flatMap { i, layer in layer.parameterNames.map { "\(i).\($0)" } }
+        layers.enumerated().flatMap { i, layer in layer.parameterNames.map { "\(key(at: i)).\($0)" } }
     }
     public var parameters: [Tensor] { layers.flatMap { $0.parameters } }
 
@@ -25,18 +52,48 @@ public struct Sequential: Layer, ProbedLayer {
         }
     }
 
-    public func forward(_ input: Tensor, context: ComputeContext) throws(ShapeError) -> (output: Tensor, cache: Cache) {
-        var probe = NonFiniteProbe(active: false)
-        return try forward(input, context: context, probe: &probe, path: "")
+    public var bufferNames: [String] {
+        layers.enumerated().flatMap { i, layer in layer.bufferNames.map { "\(key(at: i)).\($0)" } }
+    }
+    public var buffers: [Tensor] { layers.flatMap { $0.buffers } }
+    public var bufferKinds: [BufferKind] { layers.flatMap { $0.bufferKinds } }
+
+    public mutating func updateBuffers(_ body: (Int, inout Tensor) -> Void) {
+        var offset = 0
+        for i in layers.indices {
+            let count = layers[i].buffers.count
+            openUpdateBuffers(&layers[i], offset: offset, body)
+            offset += count
+        }
     }
 
-    func forward(_ input: Tensor, context: ComputeContext, probe: inout NonFiniteProbe, path: String)
+    public func bufferUpdates(in cache: Cache) -> [BufferUpdate] {
+        var updates: [BufferUpdate] = []
+        var offset = 0
+        for (i, layer) in layers.enumerated() {
+            if i < cache.count { updates += openBufferUpdates(layer, cache[i], offset: offset) }
+            offset += layer.buffers.count
+        }
+        return updates
+    }
+
+    public func forward(_ input: Tensor, context: ComputeContext) throws(ShapeError) -> (output: Tensor, cache: Cache) {
+        try forward(input, mode: .evaluation, context: context)
+    }
+
+    public func forward(_ input: Tensor, mode: ForwardMode, context: ComputeContext) throws(ShapeError) -> (output: Tensor, cache: Cache) {
+        var probe = NonFiniteProbe(active: false)
+        return try forward(input, mode: mode, context: context, probe: &probe, path: "")
+    }
+
+    func forward(_ input: Tensor, mode: ForwardMode, context: ComputeContext, probe: inout NonFiniteProbe, path: String)
         throws(ShapeError) -> (output: Tensor, cache: Cache) {
         var x = input
         var caches: [any Sendable] = []
         caches.reserveCapacity(layers.count)
         for (i, layer) in layers.enumerated() {
-            let (y, cache) = try probedForward(layer, x, context, &probe, path: NonFiniteProbe.path(path, i))
+            let key = key(at: i)
+            let (y, cache) = try probedForward(layer, x, mode.child(key), context, &probe, path: NonFiniteProbe.path(path, key))
             caches.append(cache)
             x = y
         }
@@ -64,7 +121,7 @@ public struct Sequential: Layer, ProbedLayer {
         var perLayer = [[Tensor]](repeating: [], count: layers.count)
         for i in layers.indices.reversed() {
             let (dx, dθ) = try probedBackward(layers[i], gradient, cache[i], context, &probe,
-                                              path: NonFiniteProbe.path(path, i))
+                                              path: NonFiniteProbe.path(path, key(at: i)))
             perLayer[i] = dθ
             gradient = dx
         }

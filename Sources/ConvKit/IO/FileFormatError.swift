@@ -11,7 +11,8 @@ public struct FileFormatError: Error, Hashable, Sendable, CustomStringConvertibl
         case badMagic
         /// A format version this reader does not know.
         case unsupportedVersion
-        /// An element type other than the supported ones (`F32`, `<f4`, unsigned byte).
+        /// An element type other than the supported ones (safetensors `F32`, `F16`, `BF16`, `F64`,
+        /// `I64`, `I32`; NumPy `<f4`; IDX unsigned byte).
         case unsupportedType
         /// A layout other than C order (NumPy `fortran_order: True`).
         case unsupportedLayout
@@ -25,7 +26,8 @@ public struct FileFormatError: Error, Hashable, Sendable, CustomStringConvertibl
         case invalidOffsets
         /// A header larger than the reader's documented cap.
         case tooLarge
-        /// A value outside its allowed range (e.g. a label >= the number of classes).
+        /// A value outside its allowed range (e.g. a label >= the number of classes, an integer
+        /// tensor beyond what a `Float` holds exactly).
         case invalidValue
         /// A checkpoint lacks a tensor the model needs, or holds one of the wrong shape.
         case modelMismatch

@@ -5,29 +5,69 @@ import Foundation
 ///
 /// Layout: 8-byte little-endian header length `L`; `L` bytes of JSON
 /// `{name: {"dtype": "F32", "shape": [...], "data_offsets": [begin, end]}, "__metadata__": {str: str}}`
-/// (padded with spaces to a multiple of 8); then the data, raw little-endian binary32, each
-/// tensor at `[begin, end)` relative to the start of the data.
+/// (padded with spaces to a multiple of 8); then the data, raw little-endian values of each
+/// tensor's dtype, each tensor at `[begin, end)` relative to the start of the data.
 ///
-/// Only `F32` is read. The reader checks, before allocating anything the header asks for,
-/// that every range lies inside the file, matches its shape (`end − begin = 4·Π shape`) and
-/// does not overlap another.
+/// Tensors are held as `Float`. The reader converts every dtype of ``DataType`` (see there for
+/// the rule of each); integer tensors keep their dtype in ``dataTypes``, so a PyTorch
+/// `num_batches_tracked` (`I64`) is written back as `I64`. The reader checks, before allocating
+/// anything the header asks for, that every range lies inside the file, matches its shape
+/// (`end − begin = size of dtype · Π shape`) and does not overlap another.
 public struct Safetensors: Sendable, Equatable {
+    /// The element types of the format that ConvKit reads, and how each becomes a `Float`.
+    public enum DataType: String, Sendable, Hashable, CaseIterable {
+        /// IEEE binary32: as is.
+        case f32 = "F32"
+        /// IEEE binary16: exact (every binary16 value is a binary32 value).
+        case f16 = "F16"
+        /// bfloat16 (the top half of a binary32): exact.
+        case bf16 = "BF16"
+        /// IEEE binary64: rounded to the nearest `Float`. A finite value beyond `Float`'s range
+        /// (|x| ≥ 2¹²⁸ after rounding) is `.invalidValue`; NaN and ±∞ stay what they are.
+        case f64 = "F64"
+        /// 64-bit signed integer: exact for |v| ≤ 2²⁴ = 16,777,216, where every integer is a
+        /// `Float` (above it, neighbours are 2 or more apart and a counter would stop counting);
+        /// a larger value is `.invalidValue`.
+        case i64 = "I64"
+        /// 32-bit signed integer: as ``i64``.
+        case i32 = "I32"
+
+        /// Bytes per element.
+        public var size: Int {
+            switch self {
+            case .f16, .bf16: return 2
+            case .f32, .i32: return 4
+            case .f64, .i64: return 8
+            }
+        }
+
+        var isInteger: Bool { self == .i64 || self == .i32 }
+    }
+
     /// The tensors in file order (ascending data offset).
     public var tensors: [(name: String, tensor: Tensor)]
     /// The optional `"__metadata__"` string map.
     public var metadata: [String: String]
+    /// The dtype each tensor is written as, by name; a tensor not listed is `F32`. The reader
+    /// lists the integer tensors (`I64`, `I32`); floating-point tensors of every width are held
+    /// and written as `F32`. ``encoded()`` writes `F32`, `F64`, `I64` and `I32`.
+    public var dataTypes: [String: DataType]
 
     /// Largest header accepted (the reference implementation's cap).
     public static let maximumHeaderLength = 100_000_000
 
-    public init(tensors: [(name: String, tensor: Tensor)], metadata: [String: String] = [:]) {
+    public init(tensors: [(name: String, tensor: Tensor)], metadata: [String: String] = [:],
+                dataTypes: [String: DataType] = [:]) {
         self.tensors = tensors
         self.metadata = metadata
+        self.dataTypes = dataTypes
     }
 
+    /// Same names, shapes, values (bit for bit as `Float` values compare), metadata and dtypes.
     public static func == (a: Safetensors, b: Safetensors) -> Bool {
         a.metadata == b.metadata && a.tensors.count == b.tensors.count
             && zip(a.tensors, b.tensors).allSatisfy { $0.name == $1.name && $0.tensor == $1.tensor }
+            && a.dataTypes.filter { $0.value != .f32 } == b.dataTypes.filter { $0.value != .f32 }
     }
 
     /// The tensor called `name`, if present.
@@ -35,9 +75,12 @@ public struct Safetensors: Sendable, Equatable {
 
     // MARK: Writing
 
-    /// The file's bytes. Tensors are written in the order given.
+    /// The file's bytes. Tensors are written in the order given, each in its ``dataTypes`` dtype.
     ///
-    /// - Throws: ``FileFormatError`` `.malformedHeader` for duplicate or reserved names.
+    /// - Throws: ``FileFormatError`` `.malformedHeader` for duplicate or reserved names;
+    ///   `.unsupportedType` for a tensor listed as `F16` or `BF16` (not written: a narrowing);
+    ///   `.invalidValue` for an `I64`/`I32` tensor holding a value that is not a whole number in
+    ///   the type's range (naming the tensor, the element and the value).
     public func encoded() throws(FileFormatError) -> [UInt8] {
         var seen = Set<String>()
         var entries: [String] = []
@@ -46,9 +89,10 @@ public struct Safetensors: Sendable, Equatable {
             if name == "__metadata__" || !seen.insert(name).inserted {
                 throw FileFormatError(.malformedHeader, "safetensors: tensor name '\(name)' is reserved or duplicated")
             }
-            let end = offset + 4 * tensor.count
+            let dtype = dataTypes[name] ?? .f32
+            let end = offset + dtype.size * tensor.count
             let shape = tensor.shape.dimensions.map(String.init).joined(separator: ",")
-            entries.append("\(Self.jsonString(name)):{\"dtype\":\"F32\",\"shape\":[\(shape)],\"data_offsets\":[\(offset),\(end)]}")
+            entries.append("\(Self.jsonString(name)):{\"dtype\":\"\(dtype.rawValue)\",\"shape\":[\(shape)],\"data_offsets\":[\(offset),\(end)]}")
             offset = end
         }
         if !metadata.isEmpty {
@@ -60,8 +104,92 @@ public struct Safetensors: Sendable, Equatable {
         var out = ByteIO.littleEndian(UInt64(header.count), size: 8)
         out.reserveCapacity(8 + header.count + offset)
         out += header
-        for (_, tensor) in tensors { out += ByteIO.float32LittleEndian(tensor.scalars) }
+        for (name, tensor) in tensors { out += try Self.encode(tensor.scalars, as: dataTypes[name] ?? .f32, name: name) }
         return out
+    }
+
+    /// Little-endian bytes of `values` in `dtype` (F32, F64, I64 or I32).
+    private static func encode(_ values: [Float], as dtype: DataType, name: String) throws(FileFormatError) -> [UInt8] {
+        switch dtype {
+        case .f32:
+            return ByteIO.float32LittleEndian(values)
+        case .f16, .bf16:
+            throw FileFormatError(.unsupportedType,
+                "safetensors: tensor '\(name)' is listed as \(dtype.rawValue); ConvKit writes F32, F64, I64 and I32")
+        case .f64:
+            var out: [UInt8] = []
+            out.reserveCapacity(8 * values.count)
+            for v in values { out += ByteIO.littleEndian(Double(v).bitPattern, size: 8) }
+            return out
+        case .i64, .i32:
+            let limit: Float = dtype == .i64 ? 0x1p63 : 0x1p31
+            var out: [UInt8] = []
+            out.reserveCapacity(dtype.size * values.count)
+            for (i, v) in values.enumerated() {
+                guard v.isFinite, v.rounded(.towardZero) == v, v >= -limit, v < limit else {
+                    throw FileFormatError(.invalidValue,
+                        "safetensors: tensor '\(name)' element \(i) is \(v), not a whole number that \(dtype.rawValue) holds")
+                }
+                out += ByteIO.littleEndian(UInt64(bitPattern: Int64(v)), size: dtype.size)
+            }
+            return out
+        }
+    }
+
+    /// `Float`s from `count` little-endian values of `dtype` at `offset` (range checked by the
+    /// caller), converted by the rules of ``DataType``.
+    private static func decode(_ bytes: [UInt8], offset: Int, count: Int, as dtype: DataType, name: String)
+        throws(FileFormatError) -> [Float] {
+        if dtype == .f32 { return ByteIO.floats(bytes, offset: offset, count: count) }
+        require(offset >= 0 && count >= 0 && offset <= bytes.count && count <= (bytes.count - offset) / dtype.size,
+                "internal: safetensors range outside the file")
+        func word(_ i: Int) -> UInt64 {
+            var v: UInt64 = 0
+            let p = offset + i * dtype.size
+            for k in (0..<dtype.size).reversed() { v = v << 8 | UInt64(bytes[p + k]) }
+            return v
+        }
+        var out = [Float](repeating: 0, count: count)
+        for i in 0..<count {
+            let bits = word(i)
+            switch dtype {
+            case .f32:
+                out[i] = Float(bitPattern: UInt32(truncatingIfNeeded: bits))
+            case .bf16:
+                out[i] = Float(bitPattern: UInt32(truncatingIfNeeded: bits) << 16)
+            case .f16:
+                out[i] = Self.halfToFloat(UInt16(truncatingIfNeeded: bits))
+            case .f64:
+                let d = Double(bitPattern: bits)
+                let f = Float(d)
+                if d.isFinite && !f.isFinite {
+                    throw FileFormatError(.invalidValue,
+                        "safetensors: tensor '\(name)' element \(i) is \(d), beyond Float's range (±\(Float.greatestFiniteMagnitude))")
+                }
+                out[i] = f
+            case .i64, .i32:
+                let v = dtype == .i64 ? Int64(bitPattern: bits) : Int64(Int32(truncatingIfNeeded: bits))
+                if v < -(1 << 24) || v > (1 << 24) {
+                    throw FileFormatError(.invalidValue,
+                        "safetensors: tensor '\(name)' element \(i) is \(v); integers are read into Float only within ±2^24 = 16777216, where each is exact")
+                }
+                out[i] = Float(v)
+            }
+        }
+        return out
+    }
+
+    /// IEEE binary16 → binary32, exactly (subnormals, ±∞ and NaN payloads included).
+    static func halfToFloat(_ h: UInt16) -> Float {
+        let sign = UInt32(h & 0x8000) << 16
+        let exponent = Int((h >> 10) & 0x1F), fraction = UInt32(h & 0x3FF)
+        if exponent == 0x1F { return Float(bitPattern: sign | 0x7F80_0000 | fraction << 13) }
+        if exponent == 0 {
+            // Zero or subnormal: fraction · 2⁻²⁴, exact in binary32.
+            let magnitude = Float(fraction) * 0x1p-24
+            return sign == 0 ? magnitude : -magnitude
+        }
+        return Float(bitPattern: sign | UInt32(exponent - 15 + 127) << 23 | fraction << 13)
     }
 
     /// Writes the file at `path` (atomically).
@@ -104,10 +232,11 @@ public struct Safetensors: Sendable, Equatable {
     ///   past the end of the file), `.tooLarge` (header over ``maximumHeaderLength``, more than
     ///   ``maximumTensorCount`` tensors or ``maximumMetadataCount`` metadata entries),
     ///   `.malformedHeader` (not a JSON object, missing, mistyped or duplicated fields or names,
-    ///   nesting deeper than 64), `.unsupportedType` (a dtype other than `F32`), `.invalidShape`
+    ///   nesting deeper than 64), `.unsupportedType` (a dtype outside ``DataType``), `.invalidValue`
+    ///   (a value ``DataType`` cannot convert: an integer beyond ±2²⁴, an `F64` beyond `Float`'s range), `.invalidShape`
     ///   (negative or overflowing dimensions, rank over ``maximumRank``), `.invalidOffsets`
     ///   (reversed, out of range or overlapping offsets), `.inconsistentSize` (offsets that do not
-    ///   span `4·Π shape` bytes).
+    ///   span `size of dtype · Π shape` bytes).
     public init(parsing bytes: [UInt8]) throws(FileFormatError) {
         var reader = ByteReader(bytes, format: "safetensors")
         let announced = try reader.uintLittleEndian(8, "header length")
@@ -125,7 +254,7 @@ public struct Safetensors: Sendable, Equatable {
         var metadata: [String: String] = [:]
         var sawMetadata = false
         var names = Set<String>()
-        var entries: [(name: String, shape: Shape, begin: Int, end: Int)] = []
+        var entries: [(name: String, dtype: DataType, shape: Shape, begin: Int, end: Int)] = []
         guard json.peek() == UInt8(ascii: "{") else {
             throw FileFormatError(.malformedHeader, "safetensors: header must be a JSON object")
         }
@@ -163,19 +292,22 @@ public struct Safetensors: Sendable, Equatable {
                 "safetensors: tensors '\(entries[k - 1].name)' [\(entries[k - 1].begin), \(entries[k - 1].end)) and '\(entries[k].name)' [\(entries[k].begin), \(entries[k].end)) overlap")
         }
         var tensors: [(name: String, tensor: Tensor)] = []
+        var dataTypes: [String: DataType] = [:]
         tensors.reserveCapacity(entries.count)
         for e in entries {
-            let values = ByteIO.floats(bytes, offset: dataStart + e.begin, count: e.shape.count)
+            let values = try Self.decode(bytes, offset: dataStart + e.begin, count: e.shape.count, as: e.dtype, name: e.name)
             tensors.append((e.name, Tensor(uncheckedShape: e.shape, scalars: values)))
+            if e.dtype.isInteger { dataTypes[e.name] = e.dtype }
         }
         self.tensors = tensors
         self.metadata = metadata
+        self.dataTypes = dataTypes
     }
 
     /// One tensor entry `{"dtype": "F32", "shape": [...], "data_offsets": [begin, end]}`, checked
     /// against the data size.
     private static func entry(_ json: inout JSONReader, name: String, dataSize: Int) throws(FileFormatError)
-        -> (name: String, shape: Shape, begin: Int, end: Int) {
+        -> (name: String, dtype: DataType, shape: Shape, begin: Int, end: Int) {
         guard json.peek() == UInt8(ascii: "{") else {
             throw FileFormatError(.malformedHeader, "safetensors: entry '\(name)' must be an object")
         }
@@ -201,8 +333,9 @@ public struct Safetensors: Sendable, Equatable {
         guard let dtype else {
             throw FileFormatError(.malformedHeader, "safetensors: entry '\(name)' lacks a string dtype")
         }
-        if dtype != "F32" {
-            throw FileFormatError(.unsupportedType, "safetensors: tensor '\(name)' has dtype \(dtype), only F32 is supported")
+        guard let type = DataType(rawValue: dtype) else {
+            throw FileFormatError(.unsupportedType,
+                "safetensors: tensor '\(name)' has dtype \(dtype); ConvKit reads \(DataType.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         guard let dimensions else {
             throw FileFormatError(.malformedHeader, "safetensors: entry '\(name)' lacks a shape array")
@@ -219,12 +352,12 @@ public struct Safetensors: Sendable, Equatable {
             throw FileFormatError(.invalidOffsets,
                 "safetensors: tensor '\(name)' has data_offsets [\(begin), \(end)], expected 0 <= begin <= end <= \(dataSize) (data size)")
         }
-        let (bytesNeeded, overflow) = shape.count.multipliedReportingOverflow(by: 4)
+        let (bytesNeeded, overflow) = shape.count.multipliedReportingOverflow(by: type.size)
         if overflow || bytesNeeded != end - begin {
             throw FileFormatError(.inconsistentSize,
-                "safetensors: tensor '\(name)' of shape \(shape) needs \(overflow ? "more than Int.max" : String(bytesNeeded)) bytes, data_offsets span \(end - begin)")
+                "safetensors: tensor '\(name)' of shape \(shape) and dtype \(type.rawValue) needs \(overflow ? "more than Int.max" : String(bytesNeeded)) bytes, data_offsets span \(end - begin)")
         }
-        return (name, shape, begin, end)
+        return (name, type, shape, begin, end)
     }
 
     /// Reads and parses the file at `path`.

@@ -1,10 +1,16 @@
 extension Layer {
-    /// One optimisation step of a classifier on a batch: forward, softmax cross-entropy against
-    /// `labels`, backward, optimiser update. Returns the batch's mean loss (before the update).
+    /// One optimisation step of a classifier on a batch: forward in training mode
+    /// (``ForwardMode/training(seed:)`` with `seed`), softmax cross-entropy against `labels`,
+    /// backward, optimiser update, then the buffer updates of the forward pass (batch norms'
+    /// running statistics, ``applyBufferUpdates(from:)``). Returns the batch's mean loss (before
+    /// the update).
+    ///
+    /// `seed` draws the dropout masks: give each step its own (e.g. `seed: rng.next()`), or every
+    /// step drops the same units. Same seed, same step, at any thread count.
     ///
     /// With `checkFinite` (the default) the step refuses to update when the model's output, the
     /// loss or a parameter gradient holds a NaN or ±∞: it throws ``TrainingError/nonFinite(_:)``
-    /// before the optimiser runs, so parameters and optimiser state are untouched, and the error
+    /// before the optimiser runs, so parameters, buffers and optimiser state are untouched, and the error
     /// names the first layer (in the order of computation) whose output, parameter gradient or
     /// input gradient is not finite, found by running the step again layer by layer. The check on
     /// the successful path is one vectorised scan of the output and the parameter gradients; a
@@ -12,20 +18,23 @@ extension Layer {
     ///
     /// - Throws: ``TrainingError/shape(_:)`` for bad sizes or labels, ``TrainingError/nonFinite(_:)``.
     public mutating func trainStep<O: Optimizer>(
-        input: Tensor, labels: [Int], optimizer: inout O, context: ComputeContext = .serial, checkFinite: Bool = true
+        input: Tensor, labels: [Int], optimizer: inout O, context: ComputeContext = .serial, checkFinite: Bool = true,
+        seed: UInt64 = 0
     ) throws(TrainingError) -> Float {
-        let loss: Float, logits: Tensor, parameterGradients: [Tensor]
+        let mode = ForwardMode.training(seed: seed)
+        let loss: Float, logits: Tensor, parameterGradients: [Tensor], cache: Cache
         do {
-            let (output, cache) = try forward(input, context: context)
+            let (output, forwardCache) = try forward(input, mode: mode, context: context)
             let (value, gradient) = try Loss.softmaxCrossEntropy(logits: output, labels: labels, context: context)
-            (loss, logits, parameterGradients) = (value, output, try backward(gradient, cache: cache, context: context).parameterGradients)
+            (loss, logits, cache) = (value, output, forwardCache)
+            parameterGradients = try backward(gradient, cache: cache, context: context).parameterGradients
         } catch {
             throw .shape(error)
         }
         if checkFinite && !(loss.isFinite && logits.isFinite && parameterGradients.allSatisfy(\.isFinite)) {
             let found: NonFiniteError
             do {
-                found = try locateNonFinite(input: input, labels: labels, context: context, logits: logits, loss: loss,
+                found = try locateNonFinite(input: input, labels: labels, mode: mode, context: context, logits: logits, loss: loss,
                                             parameterGradients: parameterGradients)
             } catch {
                 throw .shape(error)
@@ -34,6 +43,7 @@ extension Layer {
         }
         do {
             try optimizer.update(&self, gradients: parameterGradients)
+            try applyBufferUpdates(from: cache)
         } catch {
             throw .shape(error)
         }
@@ -41,10 +51,10 @@ extension Layer {
     }
 
     /// The slow path of the finite check: the step again with every layer's values checked.
-    private func locateNonFinite(input: Tensor, labels: [Int], context: ComputeContext, logits: Tensor, loss: Float,
-                                 parameterGradients: [Tensor]) throws(ShapeError) -> NonFiniteError {
+    private func locateNonFinite(input: Tensor, labels: [Int], mode: ForwardMode, context: ComputeContext, logits: Tensor,
+                                 loss: Float, parameterGradients: [Tensor]) throws(ShapeError) -> NonFiniteError {
         var probe = NonFiniteProbe(active: true)
-        let (output, cache) = try probedForward(self, input, context, &probe, path: "")
+        let (output, cache) = try probedForward(self, input, mode, context, &probe, path: "")
         if let found = probe.first { return found }
         let (value, gradient) = try Loss.softmaxCrossEntropy(logits: output, labels: labels, context: context)
         probe.checkLoss(value)
@@ -65,8 +75,9 @@ extension Layer {
         return NonFiniteError(stage: .loss, layer: "", layerType: "", count: loss.isFinite ? 0 : 1, elementCount: 1)
     }
 
-    /// Fraction of samples whose largest logit is at the label's index, evaluated in batches.
-    /// A sample whose logits hold a NaN or ±∞ counts as wrong.
+    /// Fraction of samples whose largest logit is at the label's index, evaluated in batches in
+    /// evaluation mode (running statistics, no dropout). A sample whose logits hold a NaN or ±∞
+    /// counts as wrong.
     ///
     /// - Throws: ``ShapeError`` when the model's output is not `[batch, classes]` or the label
     ///   count differs from the number of samples.

@@ -16,7 +16,8 @@ public struct NonFiniteError: Error, Hashable, Sendable, CustomStringConvertible
 
     public let stage: Stage
     /// The layer's position, the prefix of its ``Layer/parameterNames``: `"3"` for layer 3 of a
-    /// ``Sequential`` or node 3 of a ``Graph``, `"1.2"` for a container nested at index 1; empty
+    /// ``Sequential`` or node 3 of a ``Graph``, `"1.2"` for a container nested at index 1 (keys
+    /// where the containers name their children: `"layer1.0.conv1"`); empty
     /// for the model itself (a model that is not a container) and for the loss.
     public let layer: String
     /// The layer's type (`"Conv2D"`); empty for the loss.
@@ -114,7 +115,7 @@ struct NonFiniteProbe {
 
     init(active: Bool) { isActive = active }
 
-    static func path(_ parent: String, _ index: Int) -> String { parent.isEmpty ? "\(index)" : "\(parent).\(index)" }
+    static func path(_ parent: String, _ key: String) -> String { parent.isEmpty ? key : "\(parent).\(key)" }
 
     mutating func check(_ t: Tensor, _ stage: NonFiniteError.Stage, layer: String, type: Any.Type, tensor: String = "") {
         guard isActive && first == nil else { return }
@@ -136,21 +137,21 @@ struct NonFiniteProbe {
 /// A container (``Sequential``, ``Graph``) whose forward and backward passes can check each of
 /// its layers' values; the plain passes are these with an inactive probe.
 protocol ProbedLayer: Layer {
-    func forward(_ input: Tensor, context: ComputeContext, probe: inout NonFiniteProbe, path: String)
+    func forward(_ input: Tensor, mode: ForwardMode, context: ComputeContext, probe: inout NonFiniteProbe, path: String)
         throws(ShapeError) -> (output: Tensor, cache: Cache)
     func backward(_ outputGradient: Tensor, cache: Cache, context: ComputeContext, probe: inout NonFiniteProbe, path: String)
         throws(ShapeError) -> (inputGradient: Tensor, parameterGradients: [Tensor])
 }
 
 /// Forward of one layer of a container: containers recurse, other layers have their output checked.
-func probedForward<L: Layer>(_ layer: L, _ input: Tensor, _ context: ComputeContext,
+func probedForward<L: Layer>(_ layer: L, _ input: Tensor, _ mode: ForwardMode, _ context: ComputeContext,
                              _ probe: inout NonFiniteProbe, path: String)
     throws(ShapeError) -> (output: Tensor, cache: any Sendable) {
-    if !probe.isActive { return try openForward(layer, input, context) }
+    if !probe.isActive { return try openForward(layer, input, mode, context) }
     if let container = layer as? any ProbedLayer {
-        return try openProbedForward(container, input, context, &probe, path)
+        return try openProbedForward(container, input, mode, context, &probe, path)
     }
-    let (y, cache) = try layer.forward(input, context: context)
+    let (y, cache) = try layer.forward(input, mode: mode, context: context)
     probe.check(y, .output, layer: path, type: L.self)
     return (y, cache)
 }
@@ -174,10 +175,10 @@ func probedBackward<L: Layer>(_ layer: L, _ outputGradient: Tensor, _ cache: any
     return (dx, dθ)
 }
 
-private func openProbedForward<P: ProbedLayer>(_ layer: P, _ input: Tensor, _ context: ComputeContext,
+private func openProbedForward<P: ProbedLayer>(_ layer: P, _ input: Tensor, _ mode: ForwardMode, _ context: ComputeContext,
                                                _ probe: inout NonFiniteProbe, _ path: String)
     throws(ShapeError) -> (output: Tensor, cache: any Sendable) {
-    let (y, cache) = try layer.forward(input, context: context, probe: &probe, path: path)
+    let (y, cache) = try layer.forward(input, mode: mode, context: context, probe: &probe, path: path)
     return (y, cache)
 }
 

@@ -16,6 +16,9 @@ struct GradientCheck: Sendable {
     /// Input elements to skip (e.g. too close to a kink of ReLU or a max-pool tie).
     var skipInput: @Sendable (Int) -> Bool = { _ in false }
     var context = ComputeContext.serial
+    /// The mode of every forward pass (analytic and numeric); training passes use the same seed,
+    /// so dropout masks stay fixed while the input moves.
+    var mode = ForwardMode.evaluation
 
     static func probeLoss(_ y: Tensor, _ probe: Tensor) -> Double {
         var s = 0.0
@@ -23,9 +26,14 @@ struct GradientCheck: Sendable {
         return s
     }
 
+    /// The output in ``mode`` (inference through `callAsFunction` in evaluation).
+    func evaluate<L: Layer>(_ layer: L, _ x: Tensor) throws -> Tensor {
+        mode.isTraining ? try layer.forward(x, mode: mode, context: context).output : try layer(x, context: context)
+    }
+
     func run<L: Layer>(_ layer: L, input: Tensor, seed: UInt64) throws -> [String] {
         var rng = SeededGenerator(seed: seed)
-        let (y, cache) = try layer.forward(input, context: context)
+        let (y, cache) = try layer.forward(input, mode: mode, context: context)
         let probe = Tensor(shape: y.shape, uniformIn: -1, 1, using: &rng)
         let (dx, dθ) = try layer.backward(probe, cache: cache, context: context)
         var failures: [String] = []
@@ -43,8 +51,8 @@ struct GradientCheck: Sendable {
             plus[flat: j] += step
             minus[flat: j] -= step
             let width = Double(plus[flat: j]) - Double(minus[flat: j])
-            let numeric = (Self.probeLoss(try layer(plus, context: context), probe)
-                - Self.probeLoss(try layer(minus, context: context), probe)) / width
+            let numeric = (Self.probeLoss(try evaluate(layer, plus), probe)
+                - Self.probeLoss(try evaluate(layer, minus), probe)) / width
             let analytic = Double(dx[flat: j])
             if abs(analytic - numeric) > tolerance * (1 + abs(numeric)) {
                 failures.append("seed \(seed): d/dinput[\(j)] analytic \(analytic) numeric \(numeric)")
@@ -58,8 +66,8 @@ struct GradientCheck: Sendable {
                 var up: Float = 0, down: Float = 0
                 plus.updateParameters { i, p in if i == k { p[flat: j] += step; up = p[flat: j] } }
                 minus.updateParameters { i, p in if i == k { p[flat: j] -= step; down = p[flat: j] } }
-                let numeric = (Self.probeLoss(try plus(input, context: context), probe)
-                    - Self.probeLoss(try minus(input, context: context), probe)) / (Double(up) - Double(down))
+                let numeric = (Self.probeLoss(try evaluate(plus, input), probe)
+                    - Self.probeLoss(try evaluate(minus, input), probe)) / (Double(up) - Double(down))
                 let analytic = Double(dθ[k][flat: j])
                 if abs(analytic - numeric) > tolerance * (1 + abs(numeric)) {
                     failures.append("seed \(seed): d/d\(names[k])[\(j)] analytic \(analytic) numeric \(numeric)")
