@@ -2,7 +2,7 @@ import ConvKit
 import Testing
 import _ConvKitTestSupport
 
-/// Dropout and Dropout2d: inverted scaling, identity in evaluation, seeded masks (same seed, same
+/// Dropout and Dropout2D: inverted scaling, identity in evaluation, seeded masks (same seed, same
 /// mask at every thread count), the backward pass through the cached mask, errors.
 @Suite struct DropoutTests {
     @Test func trainingMaskIsInvertedAndSeeded() throws {
@@ -45,12 +45,12 @@ import _ConvKitTestSupport
         let check = GradientCheck(step: 0.5, tolerance: 2e-3, maxChecksPerTensor: 200, mode: .training(seed: 11))
         let failures = try check.run(dropout, input: x, seed: 344)
         #expect(failures.isEmpty, "\(failures.prefix(5))")
-        let channelFailures = try check.run(try Dropout2d(probability: 0.5), input: x, seed: 345)
+        let channelFailures = try check.run(try Dropout2D(probability: 0.5), input: x, seed: 345)
         #expect(channelFailures.isEmpty, "\(channelFailures.prefix(5))")
     }
 
     @Test func dropout2dZeroesWholeChannels() throws {
-        let dropout = try Dropout2d(probability: 0.5)
+        let dropout = try Dropout2D(probability: 0.5)
         let x = randomTensor([4, 8, 3, 3], seed: 346, in: 1, 2)  // no zeros in the input
         let (y, cache) = try dropout.forward(x, mode: .training(seed: 3), context: .serial)
         #expect(cache.mask?.shape == [4, 8])
@@ -62,14 +62,14 @@ import _ConvKitTestSupport
         }
         #expect(droppedPlanes > 0 && droppedPlanes < 32)
         let rank = #expect(throws: ShapeError.self) { try dropout(Tensor.zeros([2, 3, 4])) }
-        #expect(rank?.message == "Dropout2d input must have rank 4 ([batch, channels, height, width]), got shape [2, 3, 4]")
+        #expect(rank?.message == "Dropout2D input must have rank 4 ([batch, channels, height, width]), got shape [2, 3, 4]")
     }
 
     @Test func probabilityOutsideTheUnitIntervalIsATypedError() {
         for p: Float in [-0.1, 1.5, .nan, .infinity] {
             let error = #expect(throws: ShapeError.self) { try Dropout(probability: p) }
             #expect(error?.reason == .invalidValue)
-            #expect((#expect(throws: ShapeError.self) { try Dropout2d(probability: p) })?.reason == .invalidValue)
+            #expect((#expect(throws: ShapeError.self) { try Dropout2D(probability: p) })?.reason == .invalidValue)
         }
         #expect((#expect(throws: ShapeError.self) { try Dropout(probability: 2) })?.message == "Dropout probability must lie in [0, 1], got 2.0")
     }

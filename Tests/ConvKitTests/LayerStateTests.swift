@@ -12,15 +12,15 @@ import _ConvKitTestSupport
         var g = Graph()
         let conv1 = try g.add(Conv2D(inputChannels: input, outputChannels: output, kernelSize: 3, stride: stride, padding: 1, using: &rng),
                               input: g.input, key: "conv1")
-        let bn1 = try g.add(BatchNorm2d(channels: output), input: conv1, key: "bn1")
+        let bn1 = try g.add(BatchNorm2D(channels: output), input: conv1, key: "bn1")
         let relu = try g.add(ReLU(), input: bn1, key: "relu")
         let conv2 = try g.add(Conv2D(inputChannels: output, outputChannels: output, kernelSize: 3, padding: 1, using: &rng),
                               input: relu, key: "conv2")
-        let bn2 = try g.add(BatchNorm2d(channels: output), input: conv2, key: "bn2")
+        let bn2 = try g.add(BatchNorm2D(channels: output), input: conv2, key: "bn2")
         var skip = g.input
         if stride != 1 || input != output {
             skip = try g.add(Sequential(try Conv2D(inputChannels: input, outputChannels: output, kernelSize: 1, stride: stride, using: &rng),
-                                        try BatchNorm2d(channels: output)), input: g.input, key: "downsample")
+                                        try BatchNorm2D(channels: output)), input: g.input, key: "downsample")
         }
         let sum = try g.add(Add(), inputs: [bn2, skip], key: "add")
         try g.add(ReLU(), input: sum, key: "relu_out")
@@ -32,7 +32,7 @@ import _ConvKitTestSupport
         var rng = SeededGenerator(seed: seed)
         return try Sequential(named: [
             "conv1": try Conv2D(inputChannels: 1, outputChannels: 4, kernelSize: 3, padding: 1, using: &rng),
-            "bn1": try BatchNorm2d(channels: 4),
+            "bn1": try BatchNorm2D(channels: 4),
             "relu": ReLU(),
             "layer1": Sequential(try basicBlock(4, 8, stride: 2, &rng), try basicBlock(8, 8, stride: 1, &rng)),
             "flatten": Flatten(),
@@ -105,8 +105,8 @@ import _ConvKitTestSupport
     @Test func trainingModeGradientsThroughContainers() throws {
         var rng = SeededGenerator(seed: 358)
         var g = Graph()
-        let bn = try g.add(BatchNorm2d(channels: 2), input: g.input, key: "bn")
-        let drop = try g.add(Dropout2d(probability: 0.5), input: bn, key: "drop")
+        let bn = try g.add(BatchNorm2D(channels: 2), input: g.input, key: "bn")
+        let drop = try g.add(Dropout2D(probability: 0.5), input: bn, key: "drop")
         try g.add(Add(), inputs: [drop, g.input])
         let model = Sequential(g, try Conv2D(inputChannels: 2, outputChannels: 2, kernelSize: 3, padding: 1, using: &rng))
         let failures = try GradientCheck(step: 1e-2, tolerance: 5e-3, mode: .training(seed: 9))
@@ -196,8 +196,8 @@ import _ConvKitTestSupport
     }
 
     @Test func bufferUpdatesFromAnotherModelAreRefused() throws {
-        let small = try BatchNorm2d(channels: 2)
-        var large = try BatchNorm2d(channels: 3)
+        let small = try BatchNorm2D(channels: 2)
+        var large = try BatchNorm2D(channels: 3)
         let (_, cache) = try small.forward(randomTensor([2, 2, 2, 2], seed: 371), mode: .training(seed: 0), context: .serial)
         let error = #expect(throws: ShapeError.self) { try large.applyBufferUpdates(from: cache) }
         #expect(error?.message == "update of buffer running_mean has shape [2], expected [3]")
@@ -207,11 +207,11 @@ import _ConvKitTestSupport
     /// A mode fixed per part of a model: a batch norm kept in evaluation inside a training pass,
     /// another kept in training inside an evaluation pass; names are those of the wrapped layers.
     @Test func fixedModeOverridesTheCallersPhase() throws {
-        var frozen = try BatchNorm2d(channels: 2)
+        var frozen = try BatchNorm2D(channels: 2)
         frozen.runningMean = Tensor([0.5, -0.5])
         let model = try Sequential(named: [
             "frozen": FixedMode(frozen, isTraining: false),
-            "live": FixedMode(try BatchNorm2d(channels: 2), isTraining: true),
+            "live": FixedMode(try BatchNorm2D(channels: 2), isTraining: true),
         ])
         #expect(model.bufferNames.prefix(2) == ["frozen.running_mean", "frozen.running_var"])
         let x = randomTensor([3, 2, 2, 2], seed: 372)
@@ -219,7 +219,7 @@ import _ConvKitTestSupport
         // Only the live batch norm reports new statistics (buffers 3, 4, 5 of the model).
         #expect(model.bufferUpdates(in: cache).map(\.index) == [3, 4, 5])
         let expectedFrozen = try frozen(x)
-        let live = try BatchNorm2d(channels: 2).forward(expectedFrozen, mode: .training(seed: 0), context: .serial).output
+        let live = try BatchNorm2D(channels: 2).forward(expectedFrozen, mode: .training(seed: 0), context: .serial).output
         #expect(y == live)
         #expect(try model(x) == live)  // evaluation call: the live part still uses batch statistics
         let failures = try GradientCheck(step: 1e-2, tolerance: 5e-3).run(model, input: x, seed: 373)
@@ -233,7 +233,7 @@ import _ConvKitTestSupport
         var rng = SplitMix64(seed: 0)
         var model = try Sequential(named: [
             "conv": try Conv2D(inputChannels: 1, outputChannels: 8, kernelSize: 3, padding: 1, using: &rng),
-            "bn": try BatchNorm2d(channels: 8),                        // momentum 0.1, eps 1e-5, affine, tracked
+            "bn": try BatchNorm2D(channels: 8),                        // momentum 0.1, eps 1e-5, affine, tracked
             "relu": ReLU(),
             "pool": try MaxPool2D(window: 2),
             "flatten": Flatten(),
@@ -263,7 +263,7 @@ import _ConvKitTestSupport
         #expect(model.stateNames == ["conv.weight", "conv.bias", "bn.weight", "bn.bias", "fc.weight", "fc.bias",
                                      "bn.running_mean", "bn.running_var", "bn.num_batches_tracked"])
         #expect(loss.isFinite && predictions.shape == [32, 10])
-        #expect((model.layers[1] as? BatchNorm2d)?.numBatchesTracked.scalars == [2])
+        #expect((model.layers[1] as? BatchNorm2D)?.numBatchesTracked.scalars == [2])
         #expect(try Safetensors(contentsOf: path).dataTypes == ["bn.num_batches_tracked": .i64])
     }
 }

@@ -17,7 +17,7 @@
 /// through the batch statistics in training, through the fixed affine map in evaluation.
 /// Parameters `weight`, `bias` (only when affine); buffers `running_mean`, `running_var`,
 /// `num_batches_tracked` (only when tracking running statistics), PyTorch's `state_dict` names.
-public struct BatchNorm2d: Layer {
+public struct BatchNorm2D: Layer {
     var core: BatchNormCore
 
     /// - Parameters:
@@ -32,7 +32,7 @@ public struct BatchNorm2d: Layer {
     ///   `epsilon` that is not finite and positive or a `momentum` outside `[0, 1]`.
     public init(channels: Int, epsilon: Float = 1e-5, momentum: Float? = 0.1, affine: Bool = true,
                 trackRunningStatistics: Bool = true) throws(ShapeError) {
-        core = try BatchNormCore(name: "BatchNorm2d", channels: channels, epsilon: epsilon, momentum: momentum,
+        core = try BatchNormCore(name: "BatchNorm2D", channels: channels, epsilon: epsilon, momentum: momentum,
                                  affine: affine, trackRunningStatistics: trackRunningStatistics)
     }
 
@@ -70,8 +70,8 @@ public struct BatchNorm2d: Layer {
     ///
     /// - Throws: ``ShapeError`` `.mismatch` for another rank or channel count.
     func layout(_ shape: Shape) throws(ShapeError) -> (batch: Int, plane: Int) {
-        try ShapeCheck.rank(shape, 4, "BatchNorm2d input", layout: "[batch, channels, height, width]")
-        try ShapeCheck.axis(shape, 1, core.channels, "BatchNorm2d input", "channels")
+        try ShapeCheck.rank(shape, 4, "BatchNorm2D input", layout: "[batch, channels, height, width]")
+        try ShapeCheck.axis(shape, 1, core.channels, "BatchNorm2D input", "channels")
         return (shape[0], shape[2] * shape[3])
     }
 
@@ -93,15 +93,15 @@ public struct BatchNorm2d: Layer {
 }
 
 /// Batch normalisation of `[N, C]` features or `[N, C, L]` sequences per channel (PyTorch's
-/// `nn.BatchNorm1d`): the rules of ``BatchNorm2d`` with the statistics of each channel taken
+/// `nn.BatchNorm1d`): the rules of ``BatchNorm2D`` with the statistics of each channel taken
 /// over `N` (rank 2) or `N·L` (rank 3) values.
-public struct BatchNorm1d: Layer {
+public struct BatchNorm1D: Layer {
     var core: BatchNormCore
 
-    /// The parameters of ``BatchNorm2d/init(channels:epsilon:momentum:affine:trackRunningStatistics:)``.
+    /// The parameters of ``BatchNorm2D/init(channels:epsilon:momentum:affine:trackRunningStatistics:)``.
     public init(channels: Int, epsilon: Float = 1e-5, momentum: Float? = 0.1, affine: Bool = true,
                 trackRunningStatistics: Bool = true) throws(ShapeError) {
-        core = try BatchNormCore(name: "BatchNorm1d", channels: channels, epsilon: epsilon, momentum: momentum,
+        core = try BatchNormCore(name: "BatchNorm1D", channels: channels, epsilon: epsilon, momentum: momentum,
                                  affine: affine, trackRunningStatistics: trackRunningStatistics)
     }
 
@@ -133,9 +133,9 @@ public struct BatchNorm1d: Layer {
     func layout(_ shape: Shape) throws(ShapeError) -> (batch: Int, plane: Int) {
         if shape.rank != 2 && shape.rank != 3 {
             throw ShapeError(.mismatch,
-                "BatchNorm1d input must have rank 2 or 3 ([batch, channels] or [batch, channels, length]), got shape \(shape)")
+                "BatchNorm1D input must have rank 2 or 3 ([batch, channels] or [batch, channels, length]), got shape \(shape)")
         }
-        try ShapeCheck.axis(shape, 1, core.channels, "BatchNorm1d input", "channels")
+        try ShapeCheck.axis(shape, 1, core.channels, "BatchNorm1D input", "channels")
         return (shape[0], shape.rank == 3 ? shape[2] : 1)
     }
 
@@ -171,7 +171,7 @@ public struct BatchNormCache: Sendable {
     let plane: Int
 }
 
-/// The state and arithmetic shared by ``BatchNorm1d`` and ``BatchNorm2d`` (they differ only in
+/// The state and arithmetic shared by ``BatchNorm1D`` and ``BatchNorm2D`` (they differ only in
 /// the input layouts they accept).
 struct BatchNormCore: Sendable {
     let name: String

@@ -53,13 +53,13 @@ public struct Dropout: Layer {
 /// Inverted dropout of whole channels of `[N, C, H, W]` images (PyTorch's `nn.Dropout2d`): each
 /// `[n, c]` plane is zeroed with probability `p`, else scaled by `1/(1 − p)`; the identity in
 /// evaluation. The mask holds one value per plane (`[N, C]`), drawn like ``Dropout``'s.
-public struct Dropout2d: Layer {
+public struct Dropout2D: Layer {
     /// The probability `p` of zeroing a channel, in `[0, 1]`.
     public let probability: Float
 
     /// - Throws: ``ShapeError`` `.invalidValue` when `probability` is not in `[0, 1]`.
     public init(probability: Float = 0.5) throws(ShapeError) {
-        try Dropout.validate(probability, "Dropout2d")
+        try Dropout.validate(probability, "Dropout2D")
         self.probability = probability
     }
 
@@ -70,7 +70,7 @@ public struct Dropout2d: Layer {
     }
 
     private func check(_ shape: Shape) throws(ShapeError) {
-        try ShapeCheck.rank(shape, 4, "Dropout2d input", layout: "[batch, channels, height, width]")
+        try ShapeCheck.rank(shape, 4, "Dropout2D input", layout: "[batch, channels, height, width]")
     }
 
     /// Evaluation mode: the identity (input rank checked).
@@ -92,7 +92,7 @@ public struct Dropout2d: Layer {
 
     public func backward(_ outputGradient: Tensor, cache: Cache, context: ComputeContext)
         throws(ShapeError) -> (inputGradient: Tensor, parameterGradients: [Tensor]) {
-        try ShapeCheck.equal(outputGradient.shape, cache.shape, "Dropout2d output gradient")
+        try ShapeCheck.equal(outputGradient.shape, cache.shape, "Dropout2D output gradient")
         guard let mask = cache.mask, cache.shape.count > 0 else { return (outputGradient, []) }
         let plane = cache.shape[2] * cache.shape[3]
         return (DropoutMasks.apply(outputGradient, mask: mask, groupSize: plane, context: context), [])

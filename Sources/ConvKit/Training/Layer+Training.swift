@@ -5,8 +5,9 @@ extension Layer {
     /// running statistics, ``applyBufferUpdates(from:)``). Returns the batch's mean loss (before
     /// the update).
     ///
-    /// `seed` draws the dropout masks: give each step its own (e.g. `seed: rng.next()`), or every
-    /// step drops the same units. Same seed, same step, at any thread count.
+    /// `seed` draws the dropout masks: `nil` (the default) takes a fresh seed from the system's
+    /// generator for each step, as PyTorch does without `manual_seed`; pass one per step
+    /// (e.g. `seed: rng.next()`) for a reproducible run. Same seed, same step, at any thread count.
     ///
     /// With `checkFinite` (the default) the step refuses to update when the model's output, the
     /// loss or a parameter gradient holds a NaN or ±∞: it throws ``TrainingError/nonFinite(_:)``
@@ -19,9 +20,10 @@ extension Layer {
     /// - Throws: ``TrainingError/shape(_:)`` for bad sizes or labels, ``TrainingError/nonFinite(_:)``.
     public mutating func trainStep<O: Optimizer>(
         input: Tensor, labels: [Int], optimizer: inout O, context: ComputeContext = .serial, checkFinite: Bool = true,
-        seed: UInt64 = 0
+        seed: UInt64? = nil
     ) throws(TrainingError) -> Float {
-        let mode = ForwardMode.training(seed: seed)
+        var system = SystemRandomNumberGenerator()
+        let mode = ForwardMode.training(seed: seed ?? system.next())
         let loss: Float, logits: Tensor, parameterGradients: [Tensor], cache: Cache
         do {
             let (output, forwardCache) = try forward(input, mode: mode, context: context)
