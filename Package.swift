@@ -5,7 +5,7 @@
 //
 // Module graph:  ConvKit (layers, tensors, models, files)
 //                  -> ConvKitKernels (raw-buffer kernels, geometry, threading)
-//                       -> CBLAS (system library: OpenBLAS + LAPACKE)
+//                       -> ConvKitCBLAS (system library: OpenBLAS + LAPACKE)
 //                       -> ConvKitCKernels (internal C: AVX2/AVX-512 kernels, runtime dispatch)
 import PackageDescription
 
@@ -25,7 +25,7 @@ let package = Package(
         // OpenBLAS (CBLAS interface) and LAPACKE from the system.
         // Debian/Ubuntu: apt-get install libopenblas-dev liblapacke-dev pkg-config
         .systemLibrary(
-            name: "CBLAS",
+            name: "ConvKitCBLAS",
             pkgConfig: "openblas",
             providers: [
                 .apt(["libopenblas-dev", "liblapacke-dev"]),
@@ -37,7 +37,7 @@ let package = Package(
         .target(name: "ConvKitCKernels"),
         .target(
             name: "ConvKitKernels",
-            dependencies: ["CBLAS", "ConvKitCKernels"],
+            dependencies: ["ConvKitCBLAS", "ConvKitCKernels"],
             linkerSettings: [.linkedLibrary("m", .when(platforms: [.linux]))]
         ),
         .target(

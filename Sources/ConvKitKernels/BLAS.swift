@@ -1,5 +1,5 @@
 // The only file of ConvKit that imports the C BLAS/LAPACK module.
-import CBLAS
+import ConvKitCBLAS
 
 #if canImport(Glibc)
 import Glibc
