@@ -168,9 +168,6 @@ public enum BLAS {
     /// The OpenBLAS build configuration string (version, DYNAMIC_ARCH, threading, core).
     public static var configuration: String { String(cString: openblas_get_config()) }
 
-    /// `0` sequential build, `1` pthreads, `2` OpenMP.
-    public static var parallelMode: Int { Int(openblas_get_parallel()) }
-
     // MARK: LAPACK
 
     /// Orthonormalises the columns of the column-major `rows×columns` matrix `a` in place
