@@ -77,3 +77,9 @@ let package = Package(
     ],
     swiftLanguageModes: [.v6]
 )
+
+// DocC (`make docs`): swift-docc-plugin is added only when CONVKIT_DOCS=1, so packages that depend
+// on ConvKit, and ordinary builds and tests, neither fetch it nor resolve its version against theirs.
+if Context.environment["CONVKIT_DOCS"] == "1" {
+    package.dependencies.append(.package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"))
+}
