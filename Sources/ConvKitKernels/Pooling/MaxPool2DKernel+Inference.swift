@@ -11,10 +11,10 @@ extension MaxPool2DKernel {
     /// does not change the result; planes holding NaN or ±∞ use the scalar rule.
     ///
     /// With `context.simdLevel >= .avx512`, `.simd` runs the AVX-512 C kernel of the indexed
-    /// forward without its index work (AlexNet pool1, 1 thread, CPU time: ~0.17 ms vs ~0.23 ms
-    /// with indices). Speed of the portable path: it needs no index buffer, but it is not faster
-    /// than the indexed SIMD forward at stride 2 (AlexNet pool1, 2 threads: 1.54 ms vs 1.10 ms;
-    /// docs/bench-results.md), because the vertical pass works at input resolution.
+    /// forward without its index work (no index stores). The portable path needs no index buffer,
+    /// but it is not faster than the indexed SIMD forward at stride 2, because its vertical pass
+    /// works at input resolution (figures: docs/decisions/Decisions.md, "Max pooling without
+    /// indices").
     ///
     /// - Parameters:
     ///   - input: `[batch, channels, inputHeight, inputWidth]`.
