@@ -69,7 +69,7 @@ import _ConvKitTestSupport
 }
 
 extension GraphTests {
-    /// Issue #17: a merge with the wrong number of inputs is rejected by `add`, not at forward.
+    /// A merge with the wrong number of inputs is rejected by `add`, not at forward.
     @Test func mergeArityIsCheckedWhenAdded() throws {
         var rng = SplitMix64(seed: 181)
         var g = Graph()

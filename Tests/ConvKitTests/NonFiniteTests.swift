@@ -18,7 +18,7 @@ private func refusal(_ body: () throws(TrainingError) -> Float) -> NonFiniteErro
 }
 
 @Suite struct NonFiniteTrainingTests {
-    /// The probe of issue #17: one NaN pixel in a LeNet-5 batch made the Adam step turn 15,466
+    /// The probe: one NaN pixel in a LeNet-5 batch made the Adam step turn 15,466
     /// parameters into NaN. Now the step is refused, names conv1's output, leaves parameters and
     /// Adam's state bit-for-bit as they were, and the next clean step trains normally.
     @Test func leNetNaNPixelIsRefusedAndNamesFirstLayer() throws {
