@@ -578,8 +578,8 @@ CK_AVX512 CK_INLINE void ck_filter_rows(const ck_direct_layout *l, const float *
 
 /// As ck_filter_rows for two blocks of 16 output channels at once (dts0/dts1, sums0/sums1): each
 /// broadcast input feeds two FMAs, so a pixel costs 2 gradient loads + U·KW broadcasts for 2·U·KW
-/// FMAs (U·KW <= 12). 1 thread, Zen 5, one block at a time → two: strided_3x3 6.1 → 4.9 ms,
-/// alexnet_c1 8.9 → 7.9, alexnet_c2 30.8 → 30.0, resnet_3x3 10.4 → 8.5.
+/// FMAs (U·KW <= 12). Two blocks beat one on every layer tried (figures:
+/// docs/decisions/Decisions.md, "Unrolled register blocks").
 CK_AVX512 CK_INLINE void ck_filter_rows_pair(const ck_direct_layout *l, const float *const *xs,
                                              const float *const *dts, int64_t dtOffset, int64_t images, int64_t OH,
                                              int64_t OW, const int64_t *rows, const int64_t *cols, float *sums0,
