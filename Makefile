@@ -7,6 +7,8 @@
 #                 (COMPARE_SUITE=default or broad for one of them; docs/Benchmarks.md)
 #   make check    the test suite under AddressSanitizer and ThreadSanitizer
 #   make deps     install the system packages (Debian/Ubuntu, as root)
+#   make docs     DocC documentation of ConvKit and ConvKitKernels, as static sites in docs-site/
+#                 (swift-docc-plugin, added to the package only for this target: CONVKIT_DOCS=1)
 SWIFT   ?= swift
 CONFIG  ?= release
 SWIFTFLAGS ?=
@@ -19,7 +21,7 @@ TEST_ENV = OPENBLAS_CORETYPE=$${OPENBLAS_CORETYPE:-Haswell} OPENBLAS_L2_SIZE=$${
 
 APT_PACKAGES = libopenblas-dev liblapacke-dev pkg-config
 
-.PHONY: all deps check-blas build test check check-asan check-tsan fuzz bench bench-quick bench-broad demo compare clean
+.PHONY: all deps check-blas build test check check-asan check-tsan fuzz bench bench-quick bench-broad demo compare docs clean
 
 all: build
 
@@ -83,5 +85,20 @@ fuzz: deps
 compare: deps
 	bash Benchmarks/compare/compare.sh
 
+# One static site per module (open docs-site/<Module>/index.html through a web server, or host the
+# folder at /<Module>/). Its own build folder, so the plugin's resolution never touches .build.
+DOCS_OUT ?= docs-site
+DOCS_ENV = CONVKIT_DOCS=1
+DOCS_SCRATCH = .build-docs
+docs: deps
+	@mkdir -p $(DOCS_OUT); for target in ConvKit ConvKitKernels; do \
+	  echo "docs: $$target -> $(DOCS_OUT)/$$target"; \
+	  $(DOCS_ENV) $(SWIFT) package --scratch-path $(DOCS_SCRATCH) \
+	    --allow-writing-to-directory $(DOCS_OUT)/$$target \
+	    generate-documentation --target $$target --disable-indexing \
+	    --transform-for-static-hosting --hosting-base-path $$target \
+	    --output-path $(DOCS_OUT)/$$target || exit 1; \
+	done
+
 clean:
-	rm -rf .build
+	rm -rf .build .build-docs $(DOCS_OUT)

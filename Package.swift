@@ -5,7 +5,7 @@
 //
 // Module graph:  ConvKit (layers, tensors, models, files)
 //                  -> ConvKitKernels (raw-buffer kernels, geometry, threading)
-//                       -> CBLAS (system library: OpenBLAS + LAPACKE)
+//                       -> ConvKitCBLAS (system library: OpenBLAS + LAPACKE)
 //                       -> ConvKitCKernels (internal C: AVX2/AVX-512 kernels, runtime dispatch)
 import PackageDescription
 
@@ -25,7 +25,7 @@ let package = Package(
         // OpenBLAS (CBLAS interface) and LAPACKE from the system.
         // Debian/Ubuntu: apt-get install libopenblas-dev liblapacke-dev pkg-config
         .systemLibrary(
-            name: "CBLAS",
+            name: "ConvKitCBLAS",
             pkgConfig: "openblas",
             providers: [
                 .apt(["libopenblas-dev", "liblapacke-dev"]),
@@ -37,7 +37,7 @@ let package = Package(
         .target(name: "ConvKitCKernels"),
         .target(
             name: "ConvKitKernels",
-            dependencies: ["CBLAS", "ConvKitCKernels"],
+            dependencies: ["ConvKitCBLAS", "ConvKitCKernels"],
             linkerSettings: [.linkedLibrary("m", .when(platforms: [.linux]))]
         ),
         .target(
@@ -77,3 +77,9 @@ let package = Package(
     ],
     swiftLanguageModes: [.v6]
 )
+
+// DocC (`make docs`): swift-docc-plugin is added only when CONVKIT_DOCS=1, so packages that depend
+// on ConvKit, and ordinary builds and tests, neither fetch it nor resolve its version against theirs.
+if Context.environment["CONVKIT_DOCS"] == "1" {
+    package.dependencies.append(.package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"))
+}

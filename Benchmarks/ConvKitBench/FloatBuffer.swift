@@ -12,11 +12,11 @@ final class FloatBuffer {
         pointer = UnsafeMutableBufferPointer(start: base, count: count)
     }
 
-    /// `count` floats uniform in `[lower, upper)` from a fixed seed.
-    convenience init(random count: Int, seed: UInt64, in lower: Float = -1, _ upper: Float = 1) {
+    /// `count` floats uniform in `range` from a fixed seed.
+    convenience init(random count: Int, seed: UInt64, in range: ClosedRange<Float> = -1...1) {
         self.init(count: count)
-        var rng = SeededGenerator(seed: seed)
-        for i in 0..<count { pointer[i] = rng.uniform(lower, upper) }
+        var rng = SplitMix64(seed: seed)
+        for i in 0..<count { pointer[i] = rng.uniform(in: range) }
     }
 
     /// A buffer holding `|source[i]|` (for error magnitudes Σ|a·b|).

@@ -155,9 +155,10 @@ extension Layer {
         try forward(input, context: context).output
     }
 
-    /// Inference on the caller's thread.
+    /// Inference (evaluation mode) on every core the process may use (``ComputeContext/default``),
+    /// as PyTorch and BLAS default to; pass `context: .serial` to stay on the caller's thread.
     public func callAsFunction(_ input: Tensor) throws(ShapeError) -> Tensor {
-        try callAsFunction(input, context: .serial)
+        try callAsFunction(input, context: .default)
     }
 
     /// Total number of trainable scalars.

@@ -19,8 +19,8 @@
 #define CK_AVX512 __attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,fma,avx2")))
 #define CK_INLINE static inline __attribute__((always_inline))
 /// Fully unrolls a register-block loop (constant trip count after inlining). Without it clang -O2
-/// (SwiftPM's release level) keeps blocks above about 20 accumulators in memory: measured 88 vs
-/// 260 GFLOP/s for 24 accumulators in L1 on Zen 5.
+/// (SwiftPM's release level) keeps blocks above about 20 accumulators in memory, at about a third
+/// of the speed (figures: docs/decisions/Decisions.md, "Unrolled register blocks").
 #define CK_UNROLL _Pragma("clang loop unroll(full)")
 
 CK_AVX512 CK_INLINE __mmask16 ck_tail_mask(int64_t remaining) {
@@ -290,9 +290,9 @@ CK_AVX512 CK_INLINE void ck_tile_to_nchw(const float *tile, int64_t P, int64_t o
 /// in 16x16 register blocks into the NCHW output. Wastes no lanes when O is a multiple of 16.
 /// Channel blocks go in pairs, one output row at a time (ck_fwd_pixels_pair, each broadcast feeds
 /// two FMAs); the last block of an odd count goes alone, two unstrided rows at a time
-/// (ck_fwd_pixels_shared, each broadcast feeds the two rows) or one strided row. 1 thread, Zen 5,
-/// one block → pairs: strided_3x3 170 → 225 GFLOP/s, alexnet_c3 194 → 237, alexnet_c2 239 → 254,
-/// resnet_3x3 196 → 210 (two rows sharing broadcasts with two blocks measured slower: 188–233).
+/// (ck_fwd_pixels_shared, each broadcast feeds the two rows) or one strided row. Pairs of blocks
+/// beat single blocks and two rows sharing broadcasts on every layer tried (figures:
+/// docs/decisions/Decisions.md, "Unrolled register blocks").
 CK_AVX512 static void ck_forward_channels(const ck_conv_shape *s, const ck_direct_layout *l, const int64_t *taps,
                                           const float *x, const float *w, const float *bias, int relu, float *y,
                                           int64_t images, float *workspace) {
@@ -578,8 +578,8 @@ CK_AVX512 CK_INLINE void ck_filter_rows(const ck_direct_layout *l, const float *
 
 /// As ck_filter_rows for two blocks of 16 output channels at once (dts0/dts1, sums0/sums1): each
 /// broadcast input feeds two FMAs, so a pixel costs 2 gradient loads + U·KW broadcasts for 2·U·KW
-/// FMAs (U·KW <= 12). 1 thread, Zen 5, one block at a time → two: strided_3x3 6.1 → 4.9 ms,
-/// alexnet_c1 8.9 → 7.9, alexnet_c2 30.8 → 30.0, resnet_3x3 10.4 → 8.5.
+/// FMAs (U·KW <= 12). Two blocks beat one on every layer tried (figures:
+/// docs/decisions/Decisions.md, "Unrolled register blocks").
 CK_AVX512 CK_INLINE void ck_filter_rows_pair(const ck_direct_layout *l, const float *const *xs,
                                              const float *const *dts, int64_t dtOffset, int64_t images, int64_t OH,
                                              int64_t OW, const int64_t *rows, const int64_t *cols, float *sums0,

@@ -1,5 +1,5 @@
 // The only file of ConvKit that imports the C BLAS/LAPACK module.
-import CBLAS
+import ConvKitCBLAS
 
 #if canImport(Glibc)
 import Glibc
@@ -58,18 +58,14 @@ public enum BLAS {
     /// ``parallelColumnGrain``), with `op(A)` shared and OpenBLAS at **one** thread, so ConvKit never
     /// runs OpenBLAS's own threads.
     ///
-    /// Why: OpenBLAS's idle threads spin (`sched_yield`) for a while after each threaded call, and
-    /// on a 2-core machine they take the core that ConvKit's worker loops (im2col packing, direct,
-    /// Winograd, pooling) need next. Measured at 2 threads (1 thread's figures are unaffected):
-    /// with OpenBLAS threads spinning, `convkit-bench` showed alexnet_c1 backwardData (im2col)
-    /// 8.48 ms median against 5.78 with `OPENBLAS_THREAD_TIMEOUT=4`, strided_3x3 3.78 against 2.56,
-    /// and direct's 2-worker calls alternating 4.0 and 8.0 ms right after threaded GEMMs.
+    /// Why: OpenBLAS's idle threads spin (`sched_yield`) for a while after each threaded call and
+    /// take the cores that ConvKit's worker loops (im2col packing, direct, Winograd, pooling) need
+    /// next (figures: docs/decisions/Decisions.md, "OpenBLAS at one thread").
     ///
     /// Every element of C is computed by one single-threaded call over the whole `k` (the split
     /// is over columns only). A given thread count always gives the same bits; across thread counts
     /// the results agree bit for bit with OpenBLAS's Cooperlake kernels, and differ by rounding with
-    /// its Haswell kernels (2.6% of the elements of resnet_1x1 forward, 1 vs 2 threads), whose
-    /// blocking depends on the width of the call. Calls with fewer
+    /// its Haswell kernels, whose blocking depends on the width of the call. Calls with fewer
     /// than `2·parallelColumnGrain` columns or under ``parallelMinimumFlops`` run as one call.
     /// Call it on the caller's thread, inside ``withThreads(for:usesBLAS:_:)`` with a one-thread
     /// context (never from inside ``parallelFor(_:grain:elementsPerIndex:context:_:)``).
@@ -167,9 +163,6 @@ public enum BLAS {
 
     /// The OpenBLAS build configuration string (version, DYNAMIC_ARCH, threading, core).
     public static var configuration: String { String(cString: openblas_get_config()) }
-
-    /// `0` sequential build, `1` pthreads, `2` OpenMP.
-    public static var parallelMode: Int { Int(openblas_get_parallel()) }
 
     // MARK: LAPACK
 

@@ -1,7 +1,10 @@
 /// How much parallelism one kernel call may use.
 ///
 /// Every kernel takes a context; there is no global thread count and nothing is read from the
-/// environment. `ComputeContext.serial` runs everything on the caller's thread.
+/// environment. ``default`` uses every core the process may run on (what the layer API's
+/// `context:` parameters default to, as PyTorch and BLAS libraries use all cores by default);
+/// ``serial`` runs everything on the caller's thread; `ComputeContext(threads: n)` caps a call at
+/// `n` threads.
 ///
 /// The thread count bounds ConvKit's own loops (im2col, col2im, bias, pooling, activations, the
 /// direct and Winograd workers, and GEMMs split by columns), which run in at most `threads` chunks
@@ -38,7 +41,6 @@ public struct ComputeContext: Sendable, Hashable, CustomStringConvertible {
         self.simdLevel = min(simdLevel, SIMDLevel.detected)
     }
 
-    /// This context with another vector-instruction limit (clamped to ``SIMDLevel/detected``).
     /// The context OpenBLAS runs under inside ConvKit's kernels: one thread (ConvKit splits GEMMs
     /// over its own workers instead, see ``BLAS/sgemm(transA:transB:m:n:k:alpha:a:lda:b:ldb:beta:c:ldc:context:)``),
     /// with this context's denormal policy.
@@ -46,6 +48,7 @@ public struct ComputeContext: Sendable, Hashable, CustomStringConvertible {
         ComputeContext(threads: 1, flushesDenormals: flushesDenormals)
     }
 
+    /// This context with another vector-instruction limit (clamped to ``SIMDLevel/detected``).
     public func with(simdLevel: SIMDLevel) -> ComputeContext {
         ComputeContext(threads: threads, minimumElementsPerThread: minimumElementsPerThread,
                        flushesDenormals: flushesDenormals, simdLevel: simdLevel)
@@ -64,8 +67,22 @@ public struct ComputeContext: Sendable, Hashable, CustomStringConvertible {
         return max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
     }
 
-    /// A context using every available core.
-    public static var allCores: ComputeContext { ComputeContext(threads: availableCores) }
+    /// The cores this process may run on: on Linux the CPUs of its affinity mask
+    /// (`sched_getaffinity`, so `taskset` and container CPU sets are respected), at most
+    /// ``availableCores`` and at least 1; elsewhere ``availableCores``. CPU quotas (cgroup
+    /// `cpu.max`) are not seen: under a quota, pass an explicit count.
+    public static var usableCores: Int {
+        min(availableCores, max(1, affinityCoreCount() ?? availableCores))
+    }
+
+    /// Every core the process may use (``usableCores``, counted once, at first use), with the
+    /// default grain, denormal flushing and the detected SIMD level.
+    ///
+    /// The default of every `context:` parameter of the layer API. Results do not depend on the
+    /// thread count beyond float rounding, and the same inputs and thread count give bit-identical
+    /// results; pass ``serial`` or `ComputeContext(threads: n)` to cap the parallelism (inside an
+    /// application that already runs one call per core, for instance).
+    public static let `default` = ComputeContext(threads: usableCores)
 
     public var description: String { "ComputeContext(threads: \(threads), simd: \(simdLevel))" }
 }
@@ -75,6 +92,26 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+
+/// The number of CPUs in this process's affinity mask, or `nil` where it cannot be read.
+/// `sched_getaffinity` is looked up at run time: Swift's Glibc module does not declare it
+/// (it needs `_GNU_SOURCE`).
+private func affinityCoreCount() -> Int? {
+    #if os(Linux)
+    typealias GetAffinity = @convention(c) (pid_t, Int, UnsafeMutableRawPointer) -> Int32
+    // RTLD_DEFAULT is the null handle on glibc.
+    guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "sched_getaffinity") else { return nil }
+    let getAffinity = unsafeBitCast(symbol, to: GetAffinity.self)
+    var mask = [UInt64](repeating: 0, count: 1024)   // room for 65,536 CPUs
+    let status = mask.withUnsafeMutableBytes { bytes in
+        bytes.baseAddress.map { getAffinity(0, bytes.count, $0) } ?? -1
+    }
+    guard status == 0 else { return nil }
+    return mask.reduce(0) { $0 + $1.nonzeroBitCount }
+    #else
+    return nil
+    #endif
+}
 
 /// A raw buffer shared with the work items of ``parallelFor(_:grain:context:_:)``.
 ///

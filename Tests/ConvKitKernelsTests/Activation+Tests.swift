@@ -60,7 +60,7 @@ func ulpMismatch(_ actual: [Float], _ expected: [Float], ulps: Float) -> Mismatc
     @Test(arguments: activationCases, activationSizes)
     func simdMatchesNaive(_ op: ActivationCase, count: Int) {
         let seed = UInt64(count * 31 + op.name.count)
-        let x = [Float].random(count: count, seed: seed, in: -6, 6)
+        let x = [Float].random(count: count, seed: seed, in: -6...6)
         let dy = [Float].random(count: count, seed: seed + 1)
         let y0 = op.runForward(.naive, x)
         #expect(!y0.contains { $0.isNaN }, "naive left an output unwritten")
@@ -84,7 +84,7 @@ func ulpMismatch(_ actual: [Float], _ expected: [Float], ulps: Float) -> Mismatc
     /// and ±∞ give the exact limits.
     @Test(arguments: activationCases)
     func nanPropagatesAndInfinitiesHitLimits(_ op: ActivationCase) {
-        var x = [Float].random(count: 37, seed: 5, in: -3, 3)
+        var x = [Float].random(count: 37, seed: 5, in: -3...3)
         for i in [0, 16, 17, 36] { x[i] = .nan }
         x[3] = .infinity
         x[20] = -.infinity
@@ -102,7 +102,7 @@ func ulpMismatch(_ actual: [Float], _ expected: [Float], ulps: Float) -> Mismatc
     /// In place (output = input, inputGradient = outputGradient) gives the out-of-place result.
     @Test(arguments: activationCases)
     func inPlaceMatchesOutOfPlace(_ op: ActivationCase) {
-        let x = [Float].random(count: 1001, seed: 9, in: -4, 4)
+        let x = [Float].random(count: 1001, seed: 9, in: -4...4)
         let dy = [Float].random(count: 1001, seed: 10)
         for algorithm in ActivationAlgorithm.allCases {
             let y = op.runForward(algorithm, x)
@@ -126,7 +126,7 @@ func ulpMismatch(_ actual: [Float], _ expected: [Float], ulps: Float) -> Mismatc
     /// outputs adds ≈ ε/h ≈ 1e-5 relative, hence 1e-3 absolute + 1e-2 relative.
     @Test(arguments: activationCases)
     func backwardMatchesFiniteDifferences(_ op: ActivationCase) {
-        var x = [Float].random(count: 64, seed: 21, in: -3, 3)
+        var x = [Float].random(count: 64, seed: 21, in: -3...3)
         for i in x.indices where abs(x[i]) < 0.1 { x[i] += x[i] < 0 ? -0.1 : 0.1 }
         let probe = [Float].random(count: 64, seed: 22)
         for algorithm in ActivationAlgorithm.allCases {
@@ -139,7 +139,7 @@ func ulpMismatch(_ actual: [Float], _ expected: [Float], ulps: Float) -> Mismatc
     }
 
     @Test func reluBackwardFromOutputEqualsFromInput() {
-        let x = [Float].random(count: 333, seed: 3, in: -2, 2)
+        let x = [Float].random(count: 333, seed: 3, in: -2...2)
         let dy = [Float].random(count: 333, seed: 4)
         let relu = activationCases[0], leaky = activationCases[1]
         for op in [relu, leaky] {
@@ -194,7 +194,7 @@ func softmaxBackward(_ s: SoftmaxCase, _ algorithm: ActivationAlgorithm, _ y: [F
     /// product in another order: 2·C·ε·Σ|dy·y| scaled by y, plus the forward tolerance.
     @Test(arguments: softmaxCases)
     func simdMatchesNaive(_ s: SoftmaxCase) {
-        let x = [Float].random(count: s.count, seed: s.seed, in: -8, 8)
+        let x = [Float].random(count: s.count, seed: s.seed, in: -8...8)
         let dy = [Float].random(count: s.count, seed: s.seed + 1)
         let y0 = softmaxForward(s, .naive, x)
         #expect(!y0.contains { $0.isNaN }, "naive left an output unwritten")
@@ -223,7 +223,7 @@ func softmaxBackward(_ s: SoftmaxCase, _ algorithm: ActivationAlgorithm, _ y: [F
     @Test(arguments: ActivationAlgorithm.allCases)
     func hugeLogitsStayFiniteAndSumToOne(_ algorithm: ActivationAlgorithm) {
         let s = SoftmaxCase(n: 2, c: 19, plane: 3)
-        var x = [Float].random(count: s.count, seed: 77, in: -1e4, 1e4)
+        var x = [Float].random(count: s.count, seed: 77, in: -1e4...1e4)
         x[0] = 1e4; x[1] = -1e4; x[5] = 1e4
         let y = softmaxForward(s, algorithm, x, context: splittingContext)
         #expect(y.allSatisfy { $0.isFinite && $0 >= 0 && $0 <= 1 })
@@ -247,7 +247,7 @@ func softmaxBackward(_ s: SoftmaxCase, _ algorithm: ActivationAlgorithm, _ y: [F
     @Test(arguments: ActivationAlgorithm.allCases)
     func inPlaceMatchesOutOfPlace(_ algorithm: ActivationAlgorithm) {
         for s in [softmaxCases[3], softmaxCases[6]] {
-            let x = [Float].random(count: s.count, seed: s.seed, in: -5, 5)
+            let x = [Float].random(count: s.count, seed: s.seed, in: -5...5)
             let y = softmaxForward(s, algorithm, x)
             var inPlace = x
             inPlace.withUnsafeMutableBufferPointer { b in
@@ -263,7 +263,7 @@ func softmaxBackward(_ s: SoftmaxCase, _ algorithm: ActivationAlgorithm, _ y: [F
     @Test(arguments: ActivationAlgorithm.allCases)
     func backwardMatchesFiniteDifferences(_ algorithm: ActivationAlgorithm) {
         for s in [SoftmaxCase(n: 3, c: 5, plane: 4), SoftmaxCase(n: 2, c: 17, plane: 1)] {
-            let x = [Float].random(count: s.count, seed: s.seed, in: -2, 2)
+            let x = [Float].random(count: s.count, seed: s.seed, in: -2...2)
             let probe = [Float].random(count: s.count, seed: s.seed + 5)
             let analytic = softmaxBackward(s, algorithm, softmaxForward(s, algorithm, x), probe)
             let numeric = numericGradient(x, step: 1e-2) { probeLoss(softmaxForward(s, algorithm, $0), probe) }

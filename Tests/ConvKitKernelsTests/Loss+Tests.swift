@@ -40,7 +40,7 @@ func meanSquaredError(_ algorithm: ActivationAlgorithm, _ prediction: [Float], _
 }
 
 func labels(batch: Int, classes: Int, seed: UInt64) -> [Int32] {
-    var rng = SeededGenerator(seed: seed)
+    var rng = SplitMix64(seed: seed)
     return (0..<batch).map { _ in Int32(rng.next() % UInt64(classes)) }
 }
 
@@ -66,7 +66,7 @@ func crossEntropyReference(batch: Int, classes: Int, _ logits: [Float], _ labels
     func simdMatchesNaiveAndReference(_ index: Int) {
         let (batch, classes) = Self.shapes[index]
         let seed = UInt64(batch * 100 + classes)
-        let x = [Float].random(count: batch * classes, seed: seed, in: -6, 6)
+        let x = [Float].random(count: batch * classes, seed: seed, in: -6...6)
         let t = labels(batch: batch, classes: classes, seed: seed + 1)
         let reference = crossEntropyReference(batch: batch, classes: classes, x, t)
         let (loss0, g0) = crossEntropy(.naive, batch: batch, classes: classes, x, t)
@@ -98,7 +98,7 @@ func crossEntropyReference(batch: Int, classes: Int, _ logits: [Float], _ labels
     @Test(arguments: ActivationAlgorithm.allCases)
     func hugeLogitsStayFinite(_ algorithm: ActivationAlgorithm) {
         let batch = 3, classes = 21
-        var x = [Float].random(count: batch * classes, seed: 44, in: -1e4, 1e4)
+        var x = [Float].random(count: batch * classes, seed: 44, in: -1e4...1e4)
         x[0] = 1e4; x[1] = -1e4; x[classes] = -1e4
         let t: [Int32] = [1, 0, 20]                                     // a −1e4 logit as the label: loss ≈ 2e4
         let (loss, g) = crossEntropy(algorithm, batch: batch, classes: classes, x, t, context: splittingContext)
@@ -117,7 +117,7 @@ func crossEntropyReference(batch: Int, classes: Int, _ logits: [Float], _ labels
     @Test(arguments: ActivationAlgorithm.allCases)
     func gradientMatchesFiniteDifferences(_ algorithm: ActivationAlgorithm) {
         let batch = 4, classes = 19
-        let x = [Float].random(count: batch * classes, seed: 31, in: -3, 3)
+        let x = [Float].random(count: batch * classes, seed: 31, in: -3...3)
         let t = labels(batch: batch, classes: classes, seed: 32)
         let analytic = crossEntropy(algorithm, batch: batch, classes: classes, x, t).gradient
         let numeric = numericGradient(x, step: 1e-2) { Double(crossEntropyLoss(algorithm, batch: batch, classes: classes, $0, t)) }
@@ -141,8 +141,8 @@ func crossEntropyReference(batch: Int, classes: Int, _ logits: [Float], _ labels
     @Test(arguments: [1, 15, 16, 17, 1000, 5000, 70_001])
     func simdMatchesNaive(count: Int) {
         let seed = UInt64(count)
-        let p = [Float].random(count: count, seed: seed, in: -3, 3)
-        let t = [Float].random(count: count, seed: seed + 1, in: -3, 3)
+        let p = [Float].random(count: count, seed: seed, in: -3...3)
+        let t = [Float].random(count: count, seed: seed + 1, in: -3...3)
         let (loss0, g0) = meanSquaredError(.naive, p, t)
         let reference = zip(p, t).reduce(0.0) { $0 + Double($1.0 - $1.1) * Double($1.0 - $1.1) } / Double(count)
         #expect(abs(Double(loss0) - reference) <= 1e-6 * reference, "naive \(loss0) vs \(reference)")
@@ -166,8 +166,8 @@ func crossEntropyReference(batch: Int, classes: Int, _ logits: [Float], _ labels
     /// The loss is quadratic: central differences are exact up to Float rounding of the loss.
     @Test(arguments: ActivationAlgorithm.allCases)
     func gradientMatchesFiniteDifferences(_ algorithm: ActivationAlgorithm) {
-        let p = [Float].random(count: 37, seed: 61, in: -2, 2)
-        let t = [Float].random(count: 37, seed: 62, in: -2, 2)
+        let p = [Float].random(count: 37, seed: 61, in: -2...2)
+        let t = [Float].random(count: 37, seed: 62, in: -2...2)
         let analytic = meanSquaredError(algorithm, p, t).gradient
         let numeric = numericGradient(p, step: 1e-2) { Double(meanSquaredError(algorithm, $0, t).loss) }
         let mismatch = gradientMismatch(analytic, numeric, absolute: 1e-4, relative: 1e-3)

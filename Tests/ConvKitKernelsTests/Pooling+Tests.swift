@@ -135,7 +135,7 @@ func avgPoolBackward(_ g: Pool2DGeometry, _ algorithm: PoolingAlgorithm, countPa
     @Test(arguments: poolCases)
     func simdMatchesNaive(_ shape: PoolCase) throws {
         let g = try shape.geometry()
-        let input = [Float].random(count: g.inputCount, seed: shape.seed, in: -4, 4)
+        let input = [Float].random(count: g.inputCount, seed: shape.seed, in: -4...4)
         let dy = [Float].random(count: g.outputCount, seed: shape.seed + 1)
         let (y0, k0) = maxPoolForward(g, .naive, input)
         #expect(!y0.contains { $0.isNaN }, "naive left an output unwritten, seed \(shape.seed)")
@@ -155,7 +155,7 @@ func avgPoolBackward(_ g: Pool2DGeometry, _ algorithm: PoolingAlgorithm, countPa
     @Test(arguments: poolCases)
     func tiesTakeFirstMaximum(_ shape: PoolCase) throws {
         let g = try shape.geometry()
-        let input = [Float].random(count: g.inputCount, seed: shape.seed, in: 0, 3).map { $0.rounded(.down) }
+        let input = [Float].random(count: g.inputCount, seed: shape.seed, in: 0...3).map { $0.rounded(.down) }
         let (y0, k0) = maxPoolForward(g, .naive, input)
         for context in poolSplittingContexts {
             let (y, k) = maxPoolForward(g, .simd, input, context: context)
@@ -179,9 +179,9 @@ func avgPoolBackward(_ g: Pool2DGeometry, _ algorithm: PoolingAlgorithm, countPa
     @Test(arguments: poolCases)
     func nanWinsAndPropagates(_ shape: PoolCase) throws {
         let g = try shape.geometry()
-        var input = [Float].random(count: g.inputCount, seed: shape.seed, in: -4, 4)
-        var rng = SeededGenerator(seed: shape.seed + 7)
-        for i in input.indices where rng.uniform(0, 1) < 0.08 { input[i] = .nan }
+        var input = [Float].random(count: g.inputCount, seed: shape.seed, in: -4...4)
+        var rng = SplitMix64(seed: shape.seed + 7)
+        for i in input.indices where rng.uniform(in: 0...1) < 0.08 { input[i] = .nan }
         let (y0, k0) = maxPoolForward(g, .naive, input)
         for context in poolSplittingContexts {
             let (y, k) = maxPoolForward(g, .simd, input, context: context)
@@ -200,10 +200,10 @@ func avgPoolBackward(_ g: Pool2DGeometry, _ algorithm: PoolingAlgorithm, countPa
     @Test(arguments: poolCases)
     func infinitiesMatchNaive(_ shape: PoolCase) throws {
         let g = try shape.geometry()
-        var input = [Float].random(count: g.inputCount, seed: shape.seed, in: -4, 4)
-        var rng = SeededGenerator(seed: shape.seed + 11)
+        var input = [Float].random(count: g.inputCount, seed: shape.seed, in: -4...4)
+        var rng = SplitMix64(seed: shape.seed + 11)
         for i in input.indices {
-            let r = rng.uniform(0, 1)
+            let r = rng.uniform(in: 0...1)
             if r < 0.05 { input[i] = .infinity } else if r < 0.5 { input[i] = -.infinity }
         }
         let (y0, k0) = maxPoolForward(g, .naive, input)
@@ -218,7 +218,7 @@ func avgPoolBackward(_ g: Pool2DGeometry, _ algorithm: PoolingAlgorithm, countPa
     @Test func veryWideRowsMatchNaive() throws {
         let g = try Pool2DGeometry(batch: 1, channels: 1, inputHeight: 2, inputWidth: (1 << 22) + 37,
                                    windowHeight: 2, windowWidth: 3, strideHeight: 1, strideWidth: 2)
-        let input = [Float].random(count: g.inputCount, seed: 99, in: -4, 4)
+        let input = [Float].random(count: g.inputCount, seed: 99, in: -4...4)
         let (y0, k0) = maxPoolForward(g, .naive, input)
         for context in poolSplittingContexts {
             let (y, k) = maxPoolForward(g, .simd, input, context: context)
@@ -256,7 +256,7 @@ func avgPoolBackward(_ g: Pool2DGeometry, _ algorithm: PoolingAlgorithm, countPa
     @Test(arguments: [poolCases[1], poolCases[3], poolCases[6], poolCases[10]])
     func backwardMatchesFiniteDifferences(_ shape: PoolCase) throws {
         let g = try shape.geometry()
-        var rng = SeededGenerator(seed: shape.seed)
+        var rng = SplitMix64(seed: shape.seed)
         var values = (0..<g.inputCount).map { Float($0) * 0.1 - Float(g.inputCount) * 0.05 }
         values.shuffle(using: &rng)
         let probe = [Float].random(count: g.outputCount, seed: shape.seed + 3)
@@ -302,7 +302,7 @@ func avgPoolBackward(_ g: Pool2DGeometry, _ algorithm: PoolingAlgorithm, countPa
     @Test(arguments: poolCases, [false, true])
     func simdMatchesNaive(_ shape: PoolCase, countPadding: Bool) throws {
         let g = try shape.geometry()
-        let input = [Float].random(count: g.inputCount, seed: shape.seed, in: -4, 4)
+        let input = [Float].random(count: g.inputCount, seed: shape.seed, in: -4...4)
         let dy = [Float].random(count: g.outputCount, seed: shape.seed + 1)
         let y0 = avgPoolForward(g, .naive, countPadding: countPadding, input)
         #expect(!y0.contains { $0.isNaN }, "naive left an output unwritten")
@@ -326,7 +326,7 @@ func avgPoolBackward(_ g: Pool2DGeometry, _ algorithm: PoolingAlgorithm, countPa
     @Test(arguments: [poolCases[1], poolCases[3], poolCases[6], poolCases[10]], [false, true])
     func backwardMatchesFiniteDifferences(_ shape: PoolCase, countPadding: Bool) throws {
         let g = try shape.geometry()
-        let x = [Float].random(count: g.inputCount, seed: shape.seed, in: -2, 2)
+        let x = [Float].random(count: g.inputCount, seed: shape.seed, in: -2...2)
         let probe = [Float].random(count: g.outputCount, seed: shape.seed + 3)
         for algorithm in PoolingAlgorithm.allCases {
             let analytic = avgPoolBackward(g, algorithm, countPadding: countPadding, probe)
@@ -355,7 +355,7 @@ func avgPoolBackward(_ g: Pool2DGeometry, _ algorithm: PoolingAlgorithm, countPa
     @Test(arguments: poolCases)
     func matchesTrainingForward(_ shape: PoolCase) throws {
         let g = try shape.geometry()
-        let input = [Float].random(count: g.inputCount, seed: shape.seed, in: -4, 4)
+        let input = [Float].random(count: g.inputCount, seed: shape.seed, in: -4...4)
         let (expected, _) = maxPoolForward(g, .naive, input)
         for algorithm in PoolingAlgorithm.allCases {
             for context in poolTestContexts {
@@ -369,7 +369,7 @@ func avgPoolBackward(_ g: Pool2DGeometry, _ algorithm: PoolingAlgorithm, countPa
     @Test(arguments: poolCases)
     func tiesAndNaN(_ shape: PoolCase) throws {
         let g = try shape.geometry()
-        let input = [Float].random(count: g.inputCount, seed: shape.seed, in: 0, 3).map { $0.rounded(.down) }
+        let input = [Float].random(count: g.inputCount, seed: shape.seed, in: 0...3).map { $0.rounded(.down) }
         let (tiesExpected, _) = maxPoolForward(g, .naive, input)
         var special = input
         special[special.count / 2] = .nan

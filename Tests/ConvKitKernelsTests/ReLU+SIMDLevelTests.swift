@@ -8,7 +8,7 @@ import _ConvKitTestSupport
     static let levels = SIMDLevel.allCases.filter { $0 <= .detected }
 
     static func input(count: Int, seed: UInt64) -> [Float] {
-        var x = [Float].random(count: count, seed: seed, in: -4, 4)
+        var x = [Float].random(count: count, seed: seed, in: -4...4)
         for i in stride(from: 0, to: count, by: 97) { x[i] = .nan }
         for i in stride(from: 5, to: count, by: 89) { x[i] = -0.0 }
         for i in stride(from: 11, to: count, by: 101) { x[i] = -.infinity }

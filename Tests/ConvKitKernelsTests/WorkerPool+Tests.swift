@@ -77,7 +77,7 @@ struct WorkerPoolTests {
     }
 
     @Test func everyIndexExactlyOnceInTheDocumentedRanges() {
-        var rng = SeededGenerator(seed: 12)
+        var rng = SplitMix64(seed: 12)
         for trial in 0..<400 {
             let count = Int(rng.next() % 3000) + (trial % 7 == 0 ? 0 : 1) - (trial % 13 == 0 ? 1 : 0)
             let threads = [1, 2, 3, 4, 5, 8, 16, 31, 64, 256][Int(rng.next() % 10)]
@@ -147,7 +147,7 @@ struct WorkerPoolTests {
         let failures = SharedBuffer(UnsafeMutableBufferPointer<Int>.allocate(capacity: callers))
         defer { UnsafeMutableBufferPointer(start: failures.base, count: callers).deallocate() }
         DispatchQueue.concurrentPerform(iterations: callers) { caller in
-            var rng = SeededGenerator(seed: UInt64(100 + caller))
+            var rng = SplitMix64(seed: UInt64(100 + caller))
             var bad = 0
             for _ in 0..<150 {
                 let count = Int(rng.next() % 4000) + 1

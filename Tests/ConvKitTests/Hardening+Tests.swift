@@ -68,14 +68,14 @@ struct HardeningTests {
                       (pad: 5, stride: Int.max / 2, dilation: 3), (pad: 3, stride: 1, dilation: 1)])
     func paddingBeyondEveryWindow(_ c: (pad: Int, stride: Int, dilation: Int)) throws {
         var generator = SplitMix64(seed: 19)
-        let filter = Tensor(shape: [3, 2, 3, 3], uniformIn: -1, 1, using: &generator)
-        let bias = Tensor(shape: [3], uniformIn: -1, 1, using: &generator)
-        let x = Tensor(shape: [2, 2, 5, 4], uniformIn: -1, 1, using: &generator)
+        let filter = Tensor(shape: [3, 2, 3, 3], uniformIn: -1...1, using: &generator)
+        let bias = Tensor(shape: [3], uniformIn: -1...1, using: &generator)
+        let x = Tensor(shape: [2, 2, 5, 4], uniformIn: -1...1, using: &generator)
         func layer(_ a: Conv2DAlgorithm) throws -> Conv2D {
             try Conv2D(filter: filter, bias: bias, stride: (c.stride, 1), padding: (c.pad, 1), dilation: (c.dilation, 1), algorithm: a)
         }
         let (y0, cache0) = try layer(.naive).forward(x, context: .serial)
-        let dy = Tensor(shape: y0.shape, uniformIn: -1, 1, using: &generator)
+        let dy = Tensor(shape: y0.shape, uniformIn: -1...1, using: &generator)
         let (dx0, dw0) = try layer(.naive).backward(dy, cache: cache0, context: .serial)
         for a in Conv2DAlgorithm.allCases where a != .naive {
             let context = ComputeContext(threads: 2, minimumElementsPerThread: 1)
@@ -119,7 +119,7 @@ struct HardeningTests {
     @Test func convolutionParametersAreCheckedAtForwardAndBackward() throws {
         var generator = SplitMix64(seed: 17)
         let original = try Conv2D(inputChannels: 3, outputChannels: 4, kernelSize: 3, using: &generator)
-        let x = Tensor(shape: [2, 3, 6, 6], uniformIn: -1, 1, using: &generator)
+        let x = Tensor(shape: [2, 3, 6, 6], uniformIn: -1...1, using: &generator)
 
         var shortBias = original
         shortBias.bias = Tensor(shape: [2])
@@ -149,7 +149,7 @@ struct HardeningTests {
     @Test func denseParametersAreCheckedAtForwardAndBackward() throws {
         var generator = SplitMix64(seed: 18)
         var dense = try Dense(inputFeatures: 4, outputFeatures: 3, using: &generator)
-        let x = Tensor(shape: [2, 4], uniformIn: -1, 1, using: &generator)
+        let x = Tensor(shape: [2, 4], uniformIn: -1...1, using: &generator)
         let (y, cache) = try dense.forward(x, context: .serial)
         dense.weight = Tensor(shape: [6, 4])
         let e1 = #expect(throws: ShapeError.self) { try dense(x) }

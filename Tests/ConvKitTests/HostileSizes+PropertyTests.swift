@@ -115,9 +115,9 @@ struct HostileSizesPropertyTests {
 
     static func runAgainstNaive(_ g: Conv2DGeometry, _ r: inout SplitMix64, _ args: String) throws {
         let filter = Tensor(shape: try Shape([g.outputChannels, g.inputChannelsPerGroup, g.kernelHeight, g.kernelWidth]),
-                            uniformIn: -1, 1, using: &r)
-        let bias = Tensor(shape: try Shape([g.outputChannels]), uniformIn: -1, 1, using: &r)
-        let input = Tensor(shape: try Shape([g.batch, g.inputChannels, g.inputHeight, g.inputWidth]), uniformIn: -1, 1, using: &r)
+                            uniformIn: -1...1, using: &r)
+        let bias = Tensor(shape: try Shape([g.outputChannels]), uniformIn: -1...1, using: &r)
+        let input = Tensor(shape: try Shape([g.batch, g.inputChannels, g.inputHeight, g.inputWidth]), uniformIn: -1...1, using: &r)
         func layer(_ a: Conv2DAlgorithm) throws -> Conv2D {
             try Conv2D(filter: filter, bias: bias, stride: (g.strideHeight, g.strideWidth),
                        padding: (g.paddingHeight, g.paddingWidth), dilation: (g.dilationHeight, g.dilationWidth),
@@ -125,7 +125,7 @@ struct HostileSizesPropertyTests {
         }
         let naive = try layer(.naive)
         let (reference, cache) = try naive.forward(input, context: .serial)
-        let outputGradient = Tensor(shape: reference.shape, uniformIn: -1, 1, using: &r)
+        let outputGradient = Tensor(shape: reference.shape, uniformIn: -1...1, using: &r)
         let (dx, dθ) = try naive.backward(outputGradient, cache: cache, context: .serial)
         // Loose bounds (inputs in [-1, 1)): this checks "the right thing", the reference tests check rounding.
         let terms = max(g.forwardReductionLength, g.outputChannelsPerGroup * g.kernelPlane, g.batch * g.outputPlane)
@@ -164,13 +164,13 @@ struct HostileSizesPropertyTests {
     /// Layer initialisers and forward passes with hostile hyper-parameters on small inputs.
     @Test func layersWithHostileHyperParameters() throws {
         var r = SplitMix64(seed: 4)
-        let input = Tensor(shape: [2, 4, 5, 5], uniformIn: -1, 1, using: &r)
+        let input = Tensor(shape: [2, 4, 5, 5], uniformIn: -1...1, using: &r)
         var ran = 0
         for _ in 0..<3_000 {
             let (k, s, p, d, groups) = (Self.size(&r), Self.size(&r), Self.size(&r), Self.size(&r), r.next() % 2 == 0 ? 1 : Self.size(&r))
             let kernel = min(max(k, 0), 4)
             guard let filterShape = try? Shape([2 * max(1, min(groups, 2)), 4 / max(1, min(groups, 2)), kernel, kernel]) else { continue }
-            let filter = Tensor(shape: filterShape, uniformIn: -1, 1, using: &r)
+            let filter = Tensor(shape: filterShape, uniformIn: -1...1, using: &r)
             let bias = Tensor(shape: try Shape([filterShape[0]]), repeating: 0.5)
             if let conv = try? Conv2D(filter: filter, bias: bias, stride: (s, 1), padding: (p, 0), dilation: (d, 1), groups: groups) {
                 do {

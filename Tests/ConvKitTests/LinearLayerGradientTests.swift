@@ -14,15 +14,15 @@ import _ConvKitTestSupport
     /// that do not apply fall back to im2col, and must still be right.
     @Test(arguments: Conv2DAlgorithm.allCases)
     func conv2D(algorithm: Conv2DAlgorithm) throws {
-        var rng = SeededGenerator(seed: 1)
+        var rng = SplitMix64(seed: 1)
         let cases: [(filter: Shape, stride: (Int, Int), padding: (Int, Int), groups: Int, input: Shape, output: Shape)] = [
             ([4, 2, 3, 2], (2, 1), (1, 0), 2, [2, 4, 7, 6], [2, 4, 4, 5]),
             ([3, 2, 3, 3], (1, 1), (1, 1), 1, [2, 2, 6, 5], [2, 3, 6, 5]),
             ([4, 1, 3, 3], (1, 1), (1, 1), 4, [1, 4, 5, 5], [1, 4, 5, 5]),
         ]
         for (k, c) in cases.enumerated() {
-            let filter = Tensor(shape: c.filter, uniformIn: -1, 1, using: &rng)
-            let bias = Tensor(shape: [c.filter[0]], uniformIn: -1, 1, using: &rng)
+            let filter = Tensor(shape: c.filter, uniformIn: -1...1, using: &rng)
+            let bias = Tensor(shape: [c.filter[0]], uniformIn: -1...1, using: &rng)
             let layer = try Conv2D(filter: filter, bias: bias, stride: c.stride, padding: c.padding, groups: c.groups, algorithm: algorithm)
             let x = randomTensor(c.input, seed: 2 + UInt64(k))
             let failures = try Self.check.run(layer, input: x, seed: 3)
@@ -33,7 +33,7 @@ import _ConvKitTestSupport
 
     @Test(arguments: [DenseAlgorithm.naive, .gemm])
     func dense(algorithm: DenseAlgorithm) throws {
-        var rng = SeededGenerator(seed: 4)
+        var rng = SplitMix64(seed: 4)
         let layer = try Dense(inputFeatures: 7, outputFeatures: 5, initializer: .glorotUniform, algorithm: algorithm, using: &rng)
         let failures = try Self.check.run(layer, input: randomTensor([3, 7], seed: 5), seed: 6)
         #expect(failures.isEmpty, "\(failures.prefix(5))")
@@ -46,7 +46,7 @@ import _ConvKitTestSupport
     }
 
     @Test func sequentialOfConvFlattenDense() throws {
-        var rng = SeededGenerator(seed: 9)
+        var rng = SplitMix64(seed: 9)
         let model = Sequential(
             try Conv2D(inputChannels: 2, outputChannels: 3, kernelSize: 3, padding: 1, using: &rng),
             Flatten(),
@@ -57,7 +57,7 @@ import _ConvKitTestSupport
     }
 
     @Test func conv2DShapeErrors() throws {
-        var rng = SeededGenerator(seed: 12)
+        var rng = SplitMix64(seed: 12)
         let conv = try Conv2D(inputChannels: 3, outputChannels: 4, kernelSize: 3, using: &rng)
         let channels = #expect(throws: ShapeError.self) { try conv(Tensor.zeros([1, 2, 8, 8])) }
         #expect(channels?.reason == .mismatch)
@@ -78,7 +78,7 @@ import _ConvKitTestSupport
     }
 
     @Test func denseShapeErrors() throws {
-        var rng = SeededGenerator(seed: 13)
+        var rng = SplitMix64(seed: 13)
         let dense = try Dense(inputFeatures: 4, outputFeatures: 2, using: &rng)
         let features = #expect(throws: ShapeError.self) { try dense(Tensor.zeros([3, 5])) }
         #expect(features?.message == "Dense input of shape [3, 5] has features = 5, expected 4")
@@ -87,7 +87,7 @@ import _ConvKitTestSupport
     }
 
     @Test func layerValueSemantics() throws {
-        var rng = SeededGenerator(seed: 14)
+        var rng = SplitMix64(seed: 14)
         let a = try Dense(inputFeatures: 3, outputFeatures: 2, using: &rng)
         var b = a
         b.weight[flat: 0] += 1
@@ -102,7 +102,7 @@ import _ConvKitTestSupport
     }
 
     @Test func setParametersValidates() throws {
-        var rng = SeededGenerator(seed: 15)
+        var rng = SplitMix64(seed: 15)
         var dense = try Dense(inputFeatures: 3, outputFeatures: 2, using: &rng)
         let error = #expect(throws: ShapeError.self) { try dense.setParameters([Tensor.zeros([3, 2]), Tensor.zeros([2])]) }
         #expect(error?.message == "parameter weight has shape [2, 3], got [3, 2]")

@@ -4,14 +4,14 @@ import _ConvKitTestSupport
 
 @Suite struct ModelTests {
     @Test func leNet5ShapesAndParameterCount() throws {
-        var rng = SeededGenerator(seed: 131)
+        var rng = SplitMix64(seed: 131)
         let model = try LeNet5.make(using: &rng)
         // 156 + 2,416 + 48,120 + 10,164 + 850 = 61,706 (by layer, see LeNet5.parameterCount).
         #expect(model.parameterCount == 61_706)
         #expect(LeNet5.parameterCount() == 61_706)
         #expect(model.parameterNames == ["0.weight", "0.bias", "3.weight", "3.bias", "7.weight", "7.bias",
                                          "9.weight", "9.bias", "11.weight", "11.bias"])
-        let x = randomTensor([2, 1, 32, 32], seed: 132, in: 0, 1)
+        let x = randomTensor([2, 1, 32, 32], seed: 132, in: 0...1)
         let (y, caches) = try model.forward(x, context: .serial)
         #expect(y.shape == [2, 10])
         #expect(caches.count == 12)
@@ -22,7 +22,7 @@ import _ConvKitTestSupport
     }
 
     @Test func alexNetShapesAndParameterCount() throws {
-        var rng = SeededGenerator(seed: 133)
+        var rng = SplitMix64(seed: 133)
         let model = try AlexNet.make(initializer: .zeros, using: &rng)
         // 34,944 + 614,656 + 885,120 + 1,327,488 + 884,992 + 37,752,832 + 16,781,312 + 4,097,000
         // = 62,378,344 (by layer, see AlexNet.parameterCount).

@@ -36,7 +36,7 @@ import _ConvKitTestSupport
 
     @Test(arguments: ActivationAlgorithm.allCases)
     func sigmoidAndTanh(algorithm: ActivationAlgorithm) throws {
-        let x = randomTensor([2, 41], seed: 105, in: -3, 3)
+        let x = randomTensor([2, 41], seed: 105, in: -3...3)
         let s = try Self.check().run(Sigmoid(algorithm: algorithm), input: x, seed: 106)
         #expect(s.isEmpty, "\(s.prefix(5))")
         let t = try Self.check().run(Tanh(algorithm: algorithm), input: x, seed: 107)
@@ -45,11 +45,11 @@ import _ConvKitTestSupport
 
     @Test(arguments: ActivationAlgorithm.allCases)
     func softmax(algorithm: ActivationAlgorithm) throws {
-        let logits = try Self.check().run(Softmax(algorithm: algorithm), input: randomTensor([3, 10], seed: 108, in: -2, 2), seed: 109)
+        let logits = try Self.check().run(Softmax(algorithm: algorithm), input: randomTensor([3, 10], seed: 108, in: -2...2), seed: 109)
         #expect(logits.isEmpty, "\(logits.prefix(5))")
-        let perPixel = try Self.check().run(Softmax(algorithm: algorithm), input: randomTensor([2, 4, 3, 3], seed: 110, in: -2, 2), seed: 111)
+        let perPixel = try Self.check().run(Softmax(algorithm: algorithm), input: randomTensor([2, 4, 3, 3], seed: 110, in: -2...2), seed: 111)
         #expect(perPixel.isEmpty, "\(perPixel.prefix(5))")
-        let y = try Softmax(algorithm: algorithm)(randomTensor([3, 10], seed: 108, in: -2, 2))
+        let y = try Softmax(algorithm: algorithm)(randomTensor([3, 10], seed: 108, in: -2...2))
         for n in 0..<3 {
             let sum = (0..<10).reduce(Float(0)) { $0 + y[flat: n * 10 + $1] }
             #expect(abs(sum - 1) < 1e-5)  // 10 terms of at most 1: 10·ε
@@ -58,7 +58,7 @@ import _ConvKitTestSupport
 
     /// Distinct values k·0.05 (k = 0 ..< count) in a seeded random order.
     static func distinct(_ shape: Shape, seed: UInt64) -> Tensor {
-        var rng = SeededGenerator(seed: seed)
+        var rng = SplitMix64(seed: seed)
         var values = (0..<shape.count).map { Float($0) * 0.05 - 2 }
         values.shuffle(using: &rng)
         return Tensor(shape: shape, repeating: 0).replacingScalars(values)
@@ -115,7 +115,7 @@ import _ConvKitTestSupport
 
 @Suite struct LossTests {
     @Test func softmaxCrossEntropyGradientByFiniteDifferences() throws {
-        let logits = randomTensor([4, 7], seed: 121, in: -3, 3)
+        let logits = randomTensor([4, 7], seed: 121, in: -3...3)
         let labels = [0, 6, 3, 3]
         let (loss, gradient) = try Loss.softmaxCrossEntropy(logits: logits, labels: labels)
         // Reference loss in Double: mean of log Σ e^x − x[label].
@@ -179,7 +179,7 @@ extension Tensor {
         }
         #expect(try Softmax()(empty).shape == empty.shape)
         #expect(try Flatten()(empty).shape == [0, 0])
-        var rng = SeededGenerator(seed: 141)
+        var rng = SplitMix64(seed: 141)
         let conv = try Conv2D(inputChannels: 3, outputChannels: 2, kernelSize: 3, using: &rng)
         #expect((#expect(throws: ShapeError.self) { try conv(empty) })?.reason == .nonPositive)
         #expect((#expect(throws: ShapeError.self) { try MaxPool2D(window: 2)(empty) })?.reason == .nonPositive)

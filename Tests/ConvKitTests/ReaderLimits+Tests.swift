@@ -2,7 +2,7 @@ import ConvKit
 import Foundation
 import Testing
 
-// Hostile inputs of issue #17 at small scale: each asserts the typed error or the value, and
+// Hostile inputs at small scale: each asserts the typed error or the value, and
 // where practical that memory stays bounded (see docs/Fuzzing.md, "Reader limits").
 
 private func le64(_ v: Int) -> [UInt8] { (0..<8).map { UInt8(truncatingIfNeeded: v >> (8 * $0)) } }

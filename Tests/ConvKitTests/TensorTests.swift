@@ -36,16 +36,16 @@ import _ConvKitTestSupport
     }
 
     @Test func seededRandomIsReproducible() {
-        var g1 = SeededGenerator(seed: 7), g2 = SeededGenerator(seed: 7)
+        var g1 = SplitMix64(seed: 7), g2 = SplitMix64(seed: 7)
         let a = Tensor(shape: [4, 5], normalMean: 0, standardDeviation: 1, using: &g1)
         let b = Tensor(shape: [4, 5], normalMean: 0, standardDeviation: 1, using: &g2)
         #expect(a == b)
-        let u = Tensor(shape: [1000], uniformIn: -2, 3, using: &g1)
+        let u = Tensor(shape: [1000], uniformIn: -2...3, using: &g1)
         #expect(u.scalars.allSatisfy { $0 >= -2 && $0 < 3 })
     }
 
     @Test func normalSamplesHaveRoughlyUnitVariance() {
-        var g = SeededGenerator(seed: 11)
+        var g = SplitMix64(seed: 11)
         let t = Tensor(shape: [20_000], normalMean: 1, standardDeviation: 2, using: &g)
         let mean = t.scalars.reduce(0.0) { $0 + Double($1) } / 20_000
         let variance = t.scalars.reduce(0.0) { $0 + (Double($1) - mean) * (Double($1) - mean) } / 20_000

@@ -26,7 +26,7 @@ import _ConvKitTestSupport
     }
 
     @Test func gradientShapeMismatchThrows() throws {
-        var rng = SeededGenerator(seed: 41)
+        var rng = SplitMix64(seed: 41)
         var layer = try Dense(inputFeatures: 3, outputFeatures: 2, using: &rng)
         var sgd = SGD(learningRate: 0.1)
         let error = #expect(throws: ShapeError.self) { try sgd.update(&layer, gradients: [Tensor.zeros([3, 2]), Tensor.zeros([2])]) }
@@ -38,7 +38,7 @@ import _ConvKitTestSupport
 
 @Suite struct InitializerTests {
     @Test func heAndGlorotScales() throws {
-        var rng = SeededGenerator(seed: 51)
+        var rng = SplitMix64(seed: 51)
         let he = try Initializer.heNormal.weight(shape: [200, 100], fanIn: 100, fanOut: 200, using: &rng)
         let variance = he.scalars.reduce(0.0) { $0 + Double($1 * $1) } / Double(he.count)
         // Var = 2/fanIn = 0.02; 20000 samples give a relative standard error of √(2/20000) = 1%.
@@ -51,7 +51,7 @@ import _ConvKitTestSupport
 
     @Test(arguments: [(6, 4), (4, 6), (5, 5)])
     func orthogonalIsOrthonormal(rows: Int, columns: Int) throws {
-        var rng = SeededGenerator(seed: 52)
+        var rng = SplitMix64(seed: 52)
         let w = try Initializer.orthogonal(gain: 1).weight(shape: try Shape([rows, columns]), fanIn: columns, fanOut: rows, using: &rng)
         // W·Wᵀ = I when rows <= columns, Wᵀ·W = I otherwise; sums of ≤ 6 products: 1e-5.
         let small = min(rows, columns)
@@ -69,7 +69,7 @@ import _ConvKitTestSupport
     }
 
     @Test func sameSeedSameWeights() throws {
-        var g1 = SeededGenerator(seed: 53), g2 = SeededGenerator(seed: 53)
+        var g1 = SplitMix64(seed: 53), g2 = SplitMix64(seed: 53)
         let a = try Conv2D(inputChannels: 3, outputChannels: 4, kernelSize: 3, using: &g1)
         let b = try Conv2D(inputChannels: 3, outputChannels: 4, kernelSize: 3, using: &g2)
         #expect(a.parameters == b.parameters)
@@ -78,7 +78,7 @@ import _ConvKitTestSupport
 
 @Suite struct FoldingTests {
     @Test func threeDenseLayersFoldToOne() throws {
-        var rng = SeededGenerator(seed: 61)
+        var rng = SplitMix64(seed: 61)
         let layers = [try Dense(inputFeatures: 6, outputFeatures: 5, initializer: .pyTorchDefault, using: &rng),
                       try Dense(inputFeatures: 5, outputFeatures: 4, initializer: .pyTorchDefault, using: &rng),
                       try Dense(inputFeatures: 4, outputFeatures: 3, initializer: .pyTorchDefault, using: &rng)]
@@ -93,7 +93,7 @@ import _ConvKitTestSupport
     }
 
     @Test func sequentialFoldsOnlyConsecutiveDenseRuns() throws {
-        var rng = SeededGenerator(seed: 63)
+        var rng = SplitMix64(seed: 63)
         let model = Sequential(try Dense(inputFeatures: 4, outputFeatures: 4, using: &rng),
                                try Dense(inputFeatures: 4, outputFeatures: 3, using: &rng),
                                Flatten(),

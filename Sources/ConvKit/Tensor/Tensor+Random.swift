@@ -1,12 +1,29 @@
 /// Random tensors from an explicit generator (there is no hidden global random state).
 extension Tensor {
-    /// Elements drawn uniformly from `[lower, upper)`, in row-major order, from `generator`.
-    /// Same generator state, same tensor.
-    public init(shape: Shape, uniformIn lower: Float, _ upper: Float,
+    /// Elements drawn uniformly from `range`, in row-major order, from `generator`: each is
+    /// `lower + (upper − lower)·u` with `u` on the 2²⁴-point grid of `[0, 1)`, one draw per element,
+    /// so `upper` itself is reached only by rounding. Same generator state, same tensor.
+    ///
+    /// ```swift
+    /// var rng = SplitMix64(seed: 0)
+    /// let x = Tensor(shape: [2, 3], uniformIn: -1...1, using: &rng)
+    /// ```
+    public init(shape: Shape, uniformIn range: ClosedRange<Float>,
                 using generator: inout some RandomNumberGenerator) {
         var values = [Float](repeating: 0, count: shape.count)
-        for i in values.indices { values[i] = RandomSampling.uniform(lower, upper, &generator) }
+        for i in values.indices {
+            values[i] = RandomSampling.uniform(range.lowerBound, range.upperBound, &generator)
+        }
         self.init(uncheckedShape: shape, scalars: values)
+    }
+
+    /// Elements drawn uniformly from `[lower, upper)`; the same values as
+    /// `init(shape:uniformIn: lower...upper, using:)`.
+    @available(*, deprecated, renamed: "init(shape:uniformIn:using:)",
+               message: "pass a range: Tensor(shape:uniformIn: lower...upper, using:)")
+    public init(shape: Shape, uniformIn lower: Float, _ upper: Float,
+                using generator: inout some RandomNumberGenerator) {
+        self.init(shape: shape, uniformIn: lower...upper, using: &generator)
     }
 
     /// Elements drawn from the normal distribution N(`mean`, `standardDeviation`²) (Box–Muller

@@ -10,7 +10,7 @@ extension Dense {
     ///
     /// - Throws: ``ShapeError`` `.invalidValue` for an empty list, `.mismatch` when a layer's
     ///   inputFeatures differ from the previous layer's outputFeatures.
-    public static func folding(_ layers: [Dense], context: ComputeContext = .serial) throws(ShapeError) -> Dense {
+    public static func folding(_ layers: [Dense], context: ComputeContext = .default) throws(ShapeError) -> Dense {
         guard var folded = layers.first else {
             throw ShapeError(.invalidValue, "Dense.folding needs at least one layer")
         }
@@ -57,7 +57,7 @@ extension Dense {
 extension Sequential {
     /// The same network with every run of two or more consecutive ``Dense`` layers replaced by
     /// its ``Dense/folding(_:context:)``. Other layers (activations, …) break runs and are kept.
-    public func foldingDenseLayers(context: ComputeContext = .serial) throws(ShapeError) -> Sequential {
+    public func foldingDenseLayers(context: ComputeContext = .default) throws(ShapeError) -> Sequential {
         var result: [any Layer] = []
         var run: [Dense] = []
         func flush() throws(ShapeError) {

@@ -38,15 +38,15 @@ public enum Initializer: Sendable, Hashable {
             return Tensor(shape: shape, normalMean: 0, standardDeviation: (2 / fi).squareRoot(), using: &generator)
         case .heUniform:
             let bound = (6 / fi).squareRoot()
-            return Tensor(shape: shape, uniformIn: -bound, bound, using: &generator)
+            return Tensor(shape: shape, uniformIn: -bound...bound, using: &generator)
         case .glorotUniform:
             let bound = (6 / (fi + fo)).squareRoot()
-            return Tensor(shape: shape, uniformIn: -bound, bound, using: &generator)
+            return Tensor(shape: shape, uniformIn: -bound...bound, using: &generator)
         case .glorotNormal:
             return Tensor(shape: shape, normalMean: 0, standardDeviation: (2 / (fi + fo)).squareRoot(), using: &generator)
         case .pyTorchDefault:
             let bound = 1 / fi.squareRoot()
-            return Tensor(shape: shape, uniformIn: -bound, bound, using: &generator)
+            return Tensor(shape: shape, uniformIn: -bound...bound, using: &generator)
         case .zeros:
             return Tensor.zeros(shape)
         case .orthogonal(let gain):
@@ -59,7 +59,7 @@ public enum Initializer: Sendable, Hashable {
         let shape = Shape(uncheckedDimensions: [count], count: count)
         if case .pyTorchDefault = self, fanIn >= 1 {
             let bound = 1 / Float(fanIn).squareRoot()
-            return Tensor(shape: shape, uniformIn: -bound, bound, using: &generator)
+            return Tensor(shape: shape, uniformIn: -bound...bound, using: &generator)
         }
         return Tensor.zeros(shape)
     }

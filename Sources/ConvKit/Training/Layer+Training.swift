@@ -19,7 +19,7 @@ extension Layer {
     ///
     /// - Throws: ``TrainingError/shape(_:)`` for bad sizes or labels, ``TrainingError/nonFinite(_:)``.
     public mutating func trainStep<O: Optimizer>(
-        input: Tensor, labels: [Int], optimizer: inout O, context: ComputeContext = .serial, checkFinite: Bool = true,
+        input: Tensor, labels: [Int], optimizer: inout O, context: ComputeContext = .default, checkFinite: Bool = true,
         seed: UInt64? = nil
     ) throws(TrainingError) -> Float {
         var system = SystemRandomNumberGenerator()
@@ -83,7 +83,7 @@ extension Layer {
     ///
     /// - Throws: ``ShapeError`` when the model's output is not `[batch, classes]` or the label
     ///   count differs from the number of samples.
-    public func accuracy(images: Tensor, labels: [Int], batchSize: Int = 256, context: ComputeContext = .serial) throws(ShapeError) -> Double {
+    public func accuracy(images: Tensor, labels: [Int], batchSize: Int = 256, context: ComputeContext = .default) throws(ShapeError) -> Double {
         if images.shape.rank < 1 || images.shape[0] != labels.count {
             throw ShapeError(.mismatch, "accuracy: \(labels.count) labels for images of shape \(images.shape)")
         }

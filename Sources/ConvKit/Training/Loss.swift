@@ -11,7 +11,7 @@ public enum Loss {
     /// - Throws: ``ShapeError`` `.mismatch` unless `logits` is rank 2 with one row per label,
     ///   `.invalidValue` for a label outside `0 ..< classes` (naming the first one).
     public static func softmaxCrossEntropy(
-        logits: Tensor, labels: [Int], algorithm: ActivationAlgorithm = .simd, context: ComputeContext = .serial
+        logits: Tensor, labels: [Int], algorithm: ActivationAlgorithm = .simd, context: ComputeContext = .default
     ) throws(ShapeError) -> (loss: Float, gradient: Tensor) {
         try ShapeCheck.rank(logits.shape, 2, "softmax cross-entropy logits", layout: "[batch, classes]")
         let batch = logits.shape[0], classes = logits.shape[1]
@@ -47,7 +47,7 @@ public enum Loss {
     /// - Throws: ``ShapeError`` `.mismatch` naming both shapes when they differ, `.nonPositive`
     ///   for empty tensors.
     public static func meanSquaredError(
-        prediction: Tensor, target: Tensor, algorithm: ActivationAlgorithm = .simd, context: ComputeContext = .serial
+        prediction: Tensor, target: Tensor, algorithm: ActivationAlgorithm = .simd, context: ComputeContext = .default
     ) throws(ShapeError) -> (loss: Float, gradient: Tensor) {
         try ShapeCheck.equal(target.shape, prediction.shape, "mean squared error target")
         if prediction.count < 1 {

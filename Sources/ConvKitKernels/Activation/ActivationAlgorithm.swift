@@ -21,29 +21,6 @@ protocol ElementwiseBinaryOperation: Sendable {
     func callAsFunction(_ a: SIMD16<Float>, _ b: SIMD16<Float>) -> SIMD16<Float>
 }
 
-@inline(__always)
-func load16(_ p: UnsafePointer<Float>) -> SIMD16<Float> {
-    UnsafeRawPointer(p).loadUnaligned(as: SIMD16<Float>.self)
-}
-
-@inline(__always)
-func store16(_ v: SIMD16<Float>, _ p: UnsafeMutablePointer<Float>) {
-    UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD16<Float>.self)
-}
-
-/// Loads `count < 16` floats into the first lanes, `fill` in the others.
-@inline(__always)
-func loadPartial16(_ p: UnsafePointer<Float>, count: Int, fill: Float = 0) -> SIMD16<Float> {
-    var v = SIMD16<Float>(repeating: fill)
-    for i in 0..<count { v[i] = p[i] }
-    return v
-}
-
-@inline(__always)
-func storePartial16(_ v: SIMD16<Float>, _ p: UnsafeMutablePointer<Float>, count: Int) {
-    for i in 0..<count { p[i] = v[i] }
-}
-
 /// `output[i] = op(input[i])` over `count` elements, SIMD16 + padded tail, chunked over threads.
 /// `output` may be `input` (same base address): each vector is read before it is written.
 @inline(__always)

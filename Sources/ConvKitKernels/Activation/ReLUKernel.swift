@@ -27,10 +27,10 @@ public enum ReLUKernel {
         }
     }
 
-    /// Out-of-place outputs from this size on are written with non-temporal stores (past the
-    /// caches: no read-for-ownership of the output). Measured (1 thread, CPU time): streaming
-    /// loses at 4 MiB (0.10 vs 0.07 ms cached), ties at 8 MiB, wins from 16 MiB (0.42 vs 0.53 ms;
-    /// 64 MiB: 2.4 vs 3.1 ms), where input and output no longer fit in the 32 MiB L3 anyway.
+    /// Out-of-place outputs from this size on (16 MiB) are written with non-temporal stores (past
+    /// the caches: no read-for-ownership of the output). Below it the output may still be in cache
+    /// for the next layer, and streaming loses (figures: docs/decisions/Decisions.md, "ReLU
+    /// streaming stores").
     static let streamingBytes = 16 << 20
 
     /// The AVX-512 C kernel (`ck_activation.h`) over `parallelFor` chunks; streaming stores for

@@ -35,10 +35,9 @@ enum Conv2DDirect {
     /// The vector instructions the C kernels need.
     static let requiredLevel: SIMDLevel = .avx512
 
-    /// ``Conv2DAlgorithm/automatic`` picks direct up to this reduction length `C·KH·KW`: AlexNet C2
-    /// (2400, 5×5, pad 2) runs at 240 GFLOP/s forward against im2col's 200, strided_3x3 (1152,
-    /// stride 2) forward at 218–225 against 197 and backwardFilter at 188–198 against 183–189
-    /// (1 thread, Zen 5, OpenBLAS Cooperlake for im2col; docs/Architecture.md).
+    /// ``Conv2DAlgorithm/automatic`` picks direct up to this reduction length `C·KH·KW` (AlexNet
+    /// C2's 2400): up to there direct at least matches im2col's GEMMs, whose small, skinny shapes
+    /// run below OpenBLAS's peak (figures: docs/decisions/Decisions.md, "Algorithm choice").
     static let automaticMaxReduction = 2400
 
     /// ``Conv2DAlgorithm/automatic`` runs direct's backwardData (a forward pass over the input's
@@ -161,12 +160,11 @@ enum Conv2DDirect {
 
     /// Workers for a call: at most `context.threads`, one per image, as many as fit in the workspace,
     /// and one per `context.minimumElementsPerThread ×` ``flopsPerElement`` flops of arithmetic
-    /// (12.6 MFLOP with the default context: waking a second thread costs more than it saves on
-    /// LeNet C1's 15 MFLOP, 0.107 ms at 2 workers vs 0.095 at 1; LeNet C3's 31 MFLOP, 0.113 ms at
-    /// 2 workers vs 0.132 at 1, gets two). A context with `minimumElementsPerThread: 1` splits
-    /// any call, as the tests do. `workScale` weighs each flop (backwardData's transposed
-    /// convolution passes 4: it runs at a third to a half of the forward rate on LeNet, so LeNet C1's
-    /// 15 MFLOP take 0.32 ms on one worker and 0.23 on two).
+    /// (12.6 MFLOP with the default context: below that, waking a second thread costs more than it
+    /// saves; figures: docs/decisions/Decisions.md, "direct's workers"). A context with
+    /// `minimumElementsPerThread: 1` splits any call, as the tests do. `workScale` weighs each flop
+    /// (backwardData's transposed convolution passes 4: it runs at a third to a half of the
+    /// forward rate).
     static func workers(_ g: Conv2DGeometry, direction: Conv2DDirection, workspace: Int, context: ComputeContext,
                         workScale: Double = 1) -> Int {
         let byWork = max(1, Int(workScale * g.flops / (Double(context.minimumElementsPerThread) * flopsPerElement)))

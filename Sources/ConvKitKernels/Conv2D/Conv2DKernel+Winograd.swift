@@ -27,8 +27,8 @@ import ConvKitCKernels
 ///
 /// F(2×2): 16 multiplies per 2×2 tile and channel pair replace 36, 2.25× fewer flops than direct or
 /// im2col; the transforms add at most 4×4 inputs with coefficients 1 and ½ (exact in binary), so the
-/// error stays within a small multiple of direct summation (measured ≤ 2.4× in float32); tests
-/// use 8× the direct tolerance. F(4×4): 36 multiplies replace 144 (4× fewer), with larger error
+/// error stays within a small multiple of direct summation (docs/decisions/Research-notes.md §2.4);
+/// tests use 8× the direct tolerance. F(4×4): 36 multiplies replace 144 (4× fewer), with larger error
 /// growth (``Winograd4x4``; tests use 256× the direct tolerance).
 ///
 /// Workspace (floats): `α²·O·C` transformed filters (+ `9·O·C` flipped filters for backwardData),
@@ -44,10 +44,8 @@ enum Conv2DWinograd {
         /// Transformed positions per tile (`α² = (m + 2)²`): one GEMM each.
         var positions: Int { self == .f2x2 ? 16 : 36 }
         /// Floats of transformed tiles a block aims for: ``Conv2DWinograd/blockFloats`` (2 MiB) for
-        /// F(2×2); 4 MiB for F(4×4), measured against 1 and 2 MiB (thread CPU time, best of 4 × 12
-        /// calls, 1 thread, Cooperlake sgemm): resnet_3x3 forward 3.61 vs 3.83 ms at 2 MiB (16 vs 10
-        /// tile rows per block), other directions and vgg_3x3 within 2% (vgg's blocks are set by
-        /// ``Conv2DWinograd/minimumBlockTiles`` either way); 1 MiB was slower.
+        /// F(2×2); 4 MiB for F(4×4), whose GEMMs are smaller per tile, so larger blocks keep them
+        /// efficient (figures: docs/decisions/Decisions.md, "Winograd block sizes").
         var blockFloats: Int { self == .f2x2 ? Conv2DWinograd.blockFloats : 1 << 20 }
         /// Tiles along an axis of `outputSize` outputs: `⌈outputSize / m⌉`.
         func tiles(_ outputSize: Int) -> Int { (outputSize + size - 1) / size }
@@ -93,15 +91,16 @@ enum Conv2DWinograd {
                             paddingHeight: 2 - g.paddingHeight, paddingWidth: 2 - g.paddingWidth)
     }
 
-    /// Floats of transformed tiles (`α²·(C + O)·T`) an F(2×2) block aims for: 2 MiB, measured best
-    /// of 1, 2 and 4 MiB on resnet_3x3 (1 thread, Zen 5, 1 MiB L2 per core, 32 MiB L3). F(4×4)
-    /// aims for 4 MiB (``Tile/blockFloats``).
+    /// Floats of transformed tiles (`α²·(C + O)·T`) an F(2×2) block aims for: 2 MiB, so a block's
+    /// tiles are still in cache when its GEMMs read them (the best of 1, 2 and 4 MiB; figures:
+    /// docs/decisions/Decisions.md, "Winograd block sizes"). F(4×4) aims for 4 MiB
+    /// (``Tile/blockFloats``).
     static let blockFloats = 1 << 19
     /// Fewest tiles a block aims for: below ~128 columns the GEMMs lose efficiency and each block
-    /// re-reads all of `U` (alexnet_c3: 6 MiB); measured 160 vs 220 GFLOP/s at 49 vs 98+ tiles.
+    /// re-reads all of `U` (6 MiB for alexnet_c3).
     static let minimumBlockTiles = 128
     /// Rows of at most this many tiles use the 8-wide AVX2 transforms even at `.avx512`: a 16-wide
-    /// vector would be half empty (alexnet_c3, 7 tiles a row: forward 7.5–8.5 vs 9–12 ms, 1 thread).
+    /// vector would be half empty (alexnet_c3 has 7 tiles a row).
     static let narrow = 8
 
     /// Blocks of tile rows and workers under a workspace of `capFloats`.

@@ -69,19 +69,21 @@ public enum Conv2DAlgorithm: String, CaseIterable, Sendable, Hashable {
     ///
     /// 1. depthwise-style layers (one input channel per output channel, groups > 1) → ``depthwise``;
     /// 2. 3×3 stride-1 layers that Winograd supports, with at least 16 input and output channels and
-    ///    an output of at least 8×8 → ``winograd`` (2.25× fewer multiplies, AVX-512 transforms in
-    ///    cache-sized blocks: 1.6–2.5× im2col and 1.1–1.5× direct on resnet/vgg/alexnet 3×3, 1 thread),
-    ///    or ``winograd4x4`` (4× fewer multiplies) where ``Conv2DWinograd/prefersLargeTiles(_:)``
-    ///    holds: at least 64 input and output channels, 4×4 tiles at least 80% filled, and every
-    ///    direction within the default workspace cap (resnet_3x3, vgg_3x3: 1.4–1.7× F(2×2) at
-    ///    1 thread; alexnet_c3, 13×13 in 66%-filled tiles, loses: 0.84–0.96×);
+    ///    an output of at least 8×8 → ``winograd`` (2.25× fewer multiplies; smaller layers lose to
+    ///    the transforms), or ``winograd4x4`` (4× fewer multiplies) where
+    ///    ``Conv2DWinograd/prefersLargeTiles(_:)`` holds: at least 64 input and output channels, 4×4
+    ///    tiles at least 80% filled, and every direction within the default workspace cap (with
+    ///    fewer channels or emptier tiles its larger transforms cost more than the GEMMs save);
     /// 3. layers that ``direct`` supports (groups 1, AVX-512 CPU), with a kernel larger than 1×1,
-    ///    and a reduction `C·KH·KW <= 2400` → ``direct`` (it splits images over the workers, or a
-    ///    single image's output-channel blocks; measurements in docs/Architecture.md).
+    ///    and a reduction `C·KH·KW <= 2400` (``Conv2DDirect/automaticMaxReduction``) → ``direct``
+    ///    (it splits images over the workers, or a single image's output-channel blocks; such
+    ///    GEMMs are small and skinny, and im2col's copy costs as much as their arithmetic).
     ///    ``effective(for:direction:simdLevel:)`` sends backwardData of strided layers
     ///    (no transposed form), and of layers with fewer than 16 input channels per group, to ``im2col``;
     /// 4. everything else (including 1×1 kernels, whose lowering is at most a strided copy and which
     ///    are a single GEMM on the input at stride 1) → ``im2col``.
+    ///
+    /// The measurements behind these thresholds: docs/decisions/Decisions.md, "Algorithm choice".
     public func effective(for g: Conv2DGeometry) -> Conv2DAlgorithm {
         switch self {
         case .automatic:
@@ -103,7 +105,7 @@ public enum Conv2DAlgorithm: String, CaseIterable, Sendable, Hashable {
     /// ``effective(for:)``, except that ``direct`` runs ``im2col`` for `backwardData` of strided
     /// or over-padded layers (no transposed form), below ``SIMDLevel/avx512`` (its kernels are AVX-512 C code;
     /// im2col is its portable path), and that ``automatic``'s ``winograd4x4`` runs ``winograd``
-    /// below ``SIMDLevel/avx2`` (F(4×4)'s portable transforms were not measured to win; F(2×2)'s
+    /// below ``SIMDLevel/avx2`` (F(4×4) on portable transforms is not known to beat F(2×2); F(2×2)'s
     /// plan fits in F(4×4)'s workspace: fewer transformed floats per tile row and filter). ``Conv2DKernel`` resolves every call with the context's level;
     /// workspace sizes and GEMM lists use the detected level, and the workspace of ``direct`` also
     /// fits an im2col run (one output row per chunk), so a lowered level always finds enough room.

@@ -32,8 +32,8 @@ public struct Conv2DLoweringPlan: Hashable, Sendable, CustomStringConvertible {
     public static let targetColumns = 4096
 
     /// Images are batched into one GEMM only when one image gives fewer columns than this: above
-    /// it, the staging scatter costs more than the larger GEMM gains (measured on resnet_3x3,
-    /// 3,136 columns per image: 32.0 ms batched vs 22.1 ms per image at 1 thread).
+    /// it, the staging scatter costs more than the larger GEMM gains (figures:
+    /// docs/decisions/Decisions.md, "im2col batching").
     public static let batchingThreshold = 1024
 
     /// The plan for `g` under a workspace cap of `capBytes`.

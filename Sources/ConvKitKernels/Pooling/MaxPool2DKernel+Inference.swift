@@ -11,10 +11,10 @@ extension MaxPool2DKernel {
     /// does not change the result; planes holding NaN or ±∞ use the scalar rule.
     ///
     /// With `context.simdLevel >= .avx512`, `.simd` runs the AVX-512 C kernel of the indexed
-    /// forward without its index work (AlexNet pool1, 1 thread, CPU time: ~0.17 ms vs ~0.23 ms
-    /// with indices). Speed of the portable path: it needs no index buffer, but it is not faster
-    /// than the indexed SIMD forward at stride 2 (AlexNet pool1, 2 threads: 1.54 ms vs 1.10 ms;
-    /// docs/bench-results.md), because the vertical pass works at input resolution.
+    /// forward without its index work (no index stores). The portable path needs no index buffer,
+    /// but it is not faster than the indexed SIMD forward at stride 2, because its vertical pass
+    /// works at input resolution (figures: docs/decisions/Decisions.md, "Max pooling without
+    /// indices").
     ///
     /// - Parameters:
     ///   - input: `[batch, channels, inputHeight, inputWidth]`.
@@ -146,15 +146,5 @@ enum MaxPool2DSeparable {
         var m = row[cols.start + cols.lower]
         for v in (cols.lower + 1)..<max(cols.lower + 1, cols.upper) where row[cols.start + v] > m { m = row[cols.start + v] }
         return m
-    }
-
-    @inline(__always) static func load8(_ p: UnsafePointer<Float>) -> SIMD8<Float> {
-        UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self)
-    }
-    @inline(__always) static func load16(_ p: UnsafePointer<Float>) -> SIMD16<Float> {
-        UnsafeRawPointer(p).loadUnaligned(as: SIMD16<Float>.self)
-    }
-    @inline(__always) static func store8(_ v: SIMD8<Float>, _ p: UnsafeMutablePointer<Float>) {
-        UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD8<Float>.self)
     }
 }

@@ -49,7 +49,7 @@ enum MaxPool2DSIMD {
         var acc = SIMD16<Float>(repeating: 0)
         var i = 0
         while i + 16 <= count {
-            let v = UnsafeRawPointer(x + i).loadUnaligned(as: SIMD16<Float>.self)
+            let v = load16(x + i)
             acc += v - v
             i += 16
         }

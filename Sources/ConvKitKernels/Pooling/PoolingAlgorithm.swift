@@ -73,7 +73,7 @@ protocol StridedLoad {
 /// Stride 1: one contiguous load.
 enum UnitStrideLoad: StridedLoad {
     @inline(__always) static func load8(_ p: UnsafePointer<Float>, stride: Int) -> SIMD8<Float> {
-        UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self)
+        ConvKitKernels.load8(p)
     }
 }
 
@@ -81,8 +81,7 @@ enum UnitStrideLoad: StridedLoad {
 /// first and the odd lanes of the second, so no element past `p[14]` is touched.
 enum DoubleStrideLoad: StridedLoad {
     @inline(__always) static func load8(_ p: UnsafePointer<Float>, stride: Int) -> SIMD8<Float> {
-        let a = UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self)
-        let b = UnsafeRawPointer(p + 7).loadUnaligned(as: SIMD8<Float>.self)
+        let a = ConvKitKernels.load8(p), b = ConvKitKernels.load8(p + 7)
         return SIMD8(a[0], a[2], a[4], a[6], b[1], b[3], b[5], b[7])
     }
 }
@@ -93,19 +92,4 @@ enum GatherLoad: StridedLoad {
         SIMD8(p[0], p[stride], p[2 * stride], p[3 * stride],
               p[4 * stride], p[5 * stride], p[6 * stride], p[7 * stride])
     }
-}
-
-@inline(__always)
-func load8(_ p: UnsafePointer<Float>) -> SIMD8<Float> {
-    UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self)
-}
-
-@inline(__always)
-func store8(_ v: SIMD8<Float>, _ p: UnsafeMutablePointer<Float>) {
-    UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD8<Float>.self)
-}
-
-@inline(__always)
-func store8(_ v: SIMD8<Int32>, _ p: UnsafeMutablePointer<Int32>) {
-    UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD8<Int32>.self)
 }

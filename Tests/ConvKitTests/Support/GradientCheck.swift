@@ -32,9 +32,9 @@ struct GradientCheck: Sendable {
     }
 
     func run<L: Layer>(_ layer: L, input: Tensor, seed: UInt64) throws -> [String] {
-        var rng = SeededGenerator(seed: seed)
+        var rng = SplitMix64(seed: seed)
         let (y, cache) = try layer.forward(input, mode: mode, context: context)
-        let probe = Tensor(shape: y.shape, uniformIn: -1, 1, using: &rng)
+        let probe = Tensor(shape: y.shape, uniformIn: -1...1, using: &rng)
         let (dx, dθ) = try layer.backward(probe, cache: cache, context: context)
         var failures: [String] = []
         if dx.shape != input.shape { failures.append("input gradient shape \(dx.shape) != \(input.shape)") }
@@ -97,7 +97,7 @@ struct Square: Layer {
     }
 }
 
-func randomTensor(_ shape: Shape, seed: UInt64, in lower: Float = -1, _ upper: Float = 1) -> Tensor {
-    var rng = SeededGenerator(seed: seed)
-    return Tensor(shape: shape, uniformIn: lower, upper, using: &rng)
+func randomTensor(_ shape: Shape, seed: UInt64, in range: ClosedRange<Float> = -1...1) -> Tensor {
+    var rng = SplitMix64(seed: seed)
+    return Tensor(shape: shape, uniformIn: range, using: &rng)
 }
