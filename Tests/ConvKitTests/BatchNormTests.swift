@@ -78,10 +78,10 @@ import _ConvKitTestSupport
     /// exact differences with step 0.5, tolerance 2e-3.
     @Test func gradientsByFiniteDifferences() throws {
         var bn2 = try BatchNorm2D(channels: 3)
-        bn2.weight = randomTensor([3], seed: 301, in: 0.5, 1.5)
+        bn2.weight = randomTensor([3], seed: 301, in: 0.5...1.5)
         bn2.bias = randomTensor([3], seed: 302)
         bn2.runningMean = randomTensor([3], seed: 303)
-        bn2.runningVariance = randomTensor([3], seed: 304, in: 0.5, 2)
+        bn2.runningVariance = randomTensor([3], seed: 304, in: 0.5...2)
         let images = randomTensor([2, 3, 3, 4], seed: 305)
         let training = GradientCheck(step: 1e-2, tolerance: 5e-3, mode: .training(seed: 0))
         let evaluation = GradientCheck(step: 0.5, tolerance: 2e-3)

@@ -51,7 +51,7 @@ import _ConvKitTestSupport
 
     @Test func dropout2dZeroesWholeChannels() throws {
         let dropout = try Dropout2D(probability: 0.5)
-        let x = randomTensor([4, 8, 3, 3], seed: 346, in: 1, 2)  // no zeros in the input
+        let x = randomTensor([4, 8, 3, 3], seed: 346, in: 1...2)  // no zeros in the input
         let (y, cache) = try dropout.forward(x, mode: .training(seed: 3), context: .serial)
         #expect(cache.mask?.shape == [4, 8])
         var droppedPlanes = 0

@@ -8,7 +8,7 @@ import _ConvKitTestSupport
 @Suite struct LayerStateTests {
     /// torchvision's `BasicBlock` layout: conv1, bn1, relu, conv2, bn2, downsample (a Sequential
     /// of a 1×1 convolution and a batch norm), then the residual sum and a ReLU.
-    static func basicBlock(_ input: Int, _ output: Int, stride: Int, _ rng: inout SeededGenerator) throws -> Graph {
+    static func basicBlock(_ input: Int, _ output: Int, stride: Int, _ rng: inout SplitMix64) throws -> Graph {
         var g = Graph()
         let conv1 = try g.add(Conv2D(inputChannels: input, outputChannels: output, kernelSize: 3, stride: stride, padding: 1, using: &rng),
                               input: g.input, key: "conv1")
@@ -29,7 +29,7 @@ import _ConvKitTestSupport
 
     /// `[N, 1, 4, 4]` → conv1 4@4×4, bn1, relu, layer1 (two blocks, 8@2×2), flatten, fc 3.
     static func tinyResNet(seed: UInt64) throws -> Sequential {
-        var rng = SeededGenerator(seed: seed)
+        var rng = SplitMix64(seed: seed)
         return try Sequential(named: [
             "conv1": try Conv2D(inputChannels: 1, outputChannels: 4, kernelSize: 3, padding: 1, using: &rng),
             "bn1": try BatchNorm2D(channels: 4),
@@ -103,7 +103,7 @@ import _ConvKitTestSupport
     /// A gradient check through containers in training mode: batch norm (non-linear in the input)
     /// and channel dropout (fixed by the seed) inside a graph inside a Sequential.
     @Test func trainingModeGradientsThroughContainers() throws {
-        var rng = SeededGenerator(seed: 358)
+        var rng = SplitMix64(seed: 358)
         var g = Graph()
         let bn = try g.add(BatchNorm2D(channels: 2), input: g.input, key: "bn")
         let drop = try g.add(Dropout2D(probability: 0.5), input: bn, key: "drop")
@@ -115,7 +115,7 @@ import _ConvKitTestSupport
     }
 
     @Test func inferenceAndAccuracyRunInEvaluationMode() throws {
-        var rng = SeededGenerator(seed: 361)
+        var rng = SplitMix64(seed: 361)
         let dense = try Dense(inputFeatures: 4, outputFeatures: 3, using: &rng)
         let model = Sequential(dense, try Dropout(probability: 1))
         let x = randomTensor([5, 4], seed: 362)
@@ -242,7 +242,7 @@ import _ConvKitTestSupport
         ])
         let context = ComputeContext(threads: 2)
         var adam = Adam(learningRate: 1e-3)
-        let x = Tensor(shape: [32, 1, 28, 28], uniformIn: 0, 1, using: &rng)
+        let x = Tensor(shape: [32, 1, 28, 28], uniformIn: 0...1, using: &rng)
         let labels = (0..<32).map { $0 % 10 }
 
         // Training mode: batch statistics, running statistics updated, dropout drawn from the seed.
