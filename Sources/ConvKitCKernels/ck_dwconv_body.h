@@ -107,6 +107,59 @@ static CK_DW_FN void CK_DW_NAME(ck_dw_correlate_any)(const ck_dw_geometry *g, co
 }
 
 
+/// Transposes the CK_VL x CK_VL tile r (r[i] = row i) in registers: afterwards r[j] holds old
+/// column j. log2(CK_VL) rounds of zips (a perfect shuffle of the rows each round).
+CK_DW_INLINE void ck_dw_transpose(ck_vec r[CK_VL]) {
+    _Pragma("clang loop unroll(full)") for (int round = 1; round < CK_VL; round *= 2) {
+        ck_vec t[CK_VL];
+        _Pragma("clang loop unroll(full)") for (int i = 0; i < CK_VL / 2; i++) {
+            t[2 * i] = ck_v_zip_lo(r[i], r[i + CK_VL / 2]);
+            t[2 * i + 1] = ck_v_zip_hi(r[i], r[i + CK_VL / 2]);
+        }
+        _Pragma("clang loop unroll(full)") for (int i = 0; i < CK_VL; i++) r[i] = t[i];
+    }
+}
+
+/// Puts `lanes` planes side by side: `block[((y + top)·columns + x + left)·CK_DW_LANES + l] =
+/// src[l·stride + y·W + x]` for every y < H and x < W whose position lies inside the
+/// `rows` x `columns` block (`top` and `left` may be negative: a flipped geometry crops), l <
+/// CK_DW_LANES (0 for l >= lanes). Elements of `block` outside those positions are not written.
+CK_DW_INLINE void ck_dw_to_lanes(const float *src, ptrdiff_t stride, int64_t lanes, int64_t H, int64_t W,
+                                 int64_t top, int64_t left, int64_t rows, int64_t columns, float *block) {
+    const int64_t L = CK_DW_LANES;
+    const int64_t ys = top < 0 ? -top : 0, ye = H < rows - top ? H : rows - top;
+    const int64_t xs = left < 0 ? -left : 0, xe = W < columns - left ? W : columns - left;
+    for (int64_t y = ys; y < ye; y++) {
+        float *row = block + ((y + top) * columns + left) * L;
+        for (int64_t l0 = 0; l0 < L; l0 += CK_VL)
+            for (int64_t x0 = xs; x0 < xe; x0 += CK_VL) {
+                const int64_t n = xe - x0 < CK_VL ? xe - x0 : CK_VL;
+                const ck_mask m = ck_m_first(n);
+                ck_vec r[CK_VL];
+                _Pragma("clang loop unroll(full)") for (int i = 0; i < CK_VL; i++)
+                    r[i] = l0 + i < lanes ? ck_v_load_m(src + (l0 + i) * stride + y * W + x0, m) : ck_v_zero();
+                ck_dw_transpose(r);
+                for (int64_t j = 0; j < n; j++) ck_v_store(row + (x0 + j) * L + l0, r[j]);
+            }
+    }
+}
+
+/// The inverse for a `[count][CK_DW_LANES]` block: `dst[l·stride + q] = block[q·CK_DW_LANES + l]`
+/// for q < count and l < lanes.
+CK_DW_INLINE void ck_dw_from_lanes(const float *block, int64_t count, int64_t lanes, float *dst, ptrdiff_t stride) {
+    const int64_t L = CK_DW_LANES;
+    for (int64_t l0 = 0; l0 < lanes; l0 += CK_VL)
+        for (int64_t q0 = 0; q0 < count; q0 += CK_VL) {
+            const int64_t n = count - q0 < CK_VL ? count - q0 : CK_VL;
+            const ck_mask m = ck_m_first(n);
+            ck_vec r[CK_VL];
+            _Pragma("clang loop unroll(full)") for (int j = 0; j < CK_VL; j++)
+                r[j] = j < n ? ck_v_load(block + (q0 + j) * L + l0) : ck_v_zero();
+            ck_dw_transpose(r);
+            for (int64_t i = 0; i < CK_VL && l0 + i < lanes; i++) ck_v_store_m(dst + (l0 + i) * stride + q0, m, r[i]);
+        }
+}
+
 /// Channel-blocked correlation (see ck_dw_block): `lanes` planes `in + l·in_stride` into
 /// `out + l·out_stride`, weights `wt[t·CK_DW_LANES + l]`, bias `bias[l]`. Lane l's arithmetic
 /// is that of plane l alone, whatever the other lanes hold.
@@ -119,13 +172,7 @@ CK_DW_INLINE void ck_dw_block_correlate(const ck_dw_geometry *g, const float *in
                   OW = g->output_width, PH = g->padding_height, PW = g->padding_width;
     float *xt = scratch, *yt = scratch + p.rows * p.columns * L;
     for (int64_t t = 0; t < p.rows * p.columns * L; t += CK_VL) ck_v_store(xt + t, ck_v_zero());
-    for (int64_t l = 0; l < lanes; l++)
-        for (int64_t r = 0; r < p.rows; r++) {
-            int64_t y = r - PH;
-            if (y < 0 || y >= H) continue;
-            int64_t c0 = PW > 0 ? PW : 0, c1 = W + PW < p.columns ? W + PW : p.columns;
-            for (int64_t c = c0; c < c1; c++) xt[(r * p.columns + c) * L + l] = in[l * in_stride + y * W + c - PW];
-        }
+    ck_dw_to_lanes(in, in_stride, lanes, H, W, PH, PW, p.rows, p.columns, xt);
     for (int64_t h = 0; h < L; h += CK_VL) {
         for (int64_t i = 0; i < OH; i++)
             for (int64_t j = 0; j < OW; j++) {
@@ -138,8 +185,7 @@ CK_DW_INLINE void ck_dw_block_correlate(const ck_dw_geometry *g, const float *in
                 ck_v_store(yt + (i * OW + j) * L + h, relu ? ck_v_relu(acc) : acc);
             }
     }
-    for (int64_t l = 0; l < lanes; l++)
-        for (int64_t q = 0; q < OH * OW; q++) out[l * out_stride + q] = yt[q * L + l];
+    ck_dw_from_lanes(yt, OH * OW, lanes, out, out_stride);
 }
 
 static CK_DW_FN void CK_DW_NAME(ck_dw_block_correlate_any)(const ck_dw_geometry *g, const float *in, ptrdiff_t in_stride,
@@ -387,15 +433,8 @@ CK_DW_INLINE void ck_dw_block_filter(const ck_dw_geometry *g, const float *x, co
     for (int64_t t = 0; t < out_plane * L; t += CK_VL) ck_v_store(dt + t, ck_v_zero());
     for (int64_t n = 0; n < batch; n++) {
         const float *in = x + (n * channels + o) * in_plane, *grad = dy + (n * channels + o) * out_plane;
-        for (int64_t l = 0; l < lanes; l++) {
-            for (int64_t r = 0; r < p.rows; r++) {
-                int64_t y = r - PH;
-                if (y < 0 || y >= H) continue;
-                int64_t c0 = PW > 0 ? PW : 0, c1 = W + PW < p.columns ? W + PW : p.columns;
-                for (int64_t c = c0; c < c1; c++) xt[(r * p.columns + c) * L + l] = in[l * in_plane + y * W + c - PW];
-            }
-            for (int64_t q = 0; q < out_plane; q++) dt[q * L + l] = grad[l * out_plane + q];
-        }
+        ck_dw_to_lanes(in, in_plane, lanes, H, W, PH, PW, p.rows, p.columns, xt);
+        ck_dw_to_lanes(grad, out_plane, lanes, 1, out_plane, 0, 0, 1, out_plane, dt);
         for (int64_t i = 0; i < OH; i++)
             for (int64_t j = 0; j < OW; j++)
                 for (int64_t h = 0; h < H_V; h++) {
