@@ -34,7 +34,7 @@ public struct Conv2DLoweringPlan: Hashable, Sendable, CustomStringConvertible {
     /// Images are batched into one GEMM only when one image gives fewer columns than this: above
     /// it, the staging scatter costs more than the larger GEMM gains (figures:
     /// docs/decisions/Decisions.md, "im2col batching").
-    public static let batchingThreshold = 1024
+    public static let batchingThreshold = 512
 
     /// The plan for `g` under a workspace cap of `capBytes`.
     ///
