@@ -5,6 +5,8 @@
 #   make demo     train LeNet-5 on the bundled MNIST subset
 #   make compare  ConvKit beside ONNX Runtime / PyTorch on the default and broad suites
 #                 (COMPARE_SUITE=default or broad for one of them; docs/Benchmarks.md)
+#   make parity   ResNet, VGG-BN and AlexNet against PyTorch (logits, loss, gradients, running
+#                 statistics; training and evaluation; 1 and 2 threads); Tools/parity/parity.sh
 #   make check    the test suite under AddressSanitizer and ThreadSanitizer
 #   make deps     install the system packages (Debian/Ubuntu, as root)
 #   make docs     DocC documentation of ConvKit and ConvKitKernels, as static sites in docs-site/
@@ -21,7 +23,7 @@ TEST_ENV = OPENBLAS_CORETYPE=$${OPENBLAS_CORETYPE:-Haswell} OPENBLAS_L2_SIZE=$${
 
 APT_PACKAGES = libopenblas-dev liblapacke-dev pkg-config
 
-.PHONY: all deps check-blas build test check check-asan check-tsan fuzz bench bench-quick bench-broad demo compare docs clean
+.PHONY: all deps check-blas build test check check-asan check-tsan fuzz bench bench-quick bench-broad demo compare parity docs clean
 
 all: build
 
@@ -99,6 +101,10 @@ docs: deps
 	    --transform-for-static-hosting --hosting-base-path $$target \
 	    --output-path $(DOCS_OUT)/$$target || exit 1; \
 	done
+
+# PARITY_MODELS=resnet18,... for a subset, THREADS=1,2; PARITY_FIXTURES=1 regenerates the test fixtures.
+parity: deps
+	bash Tools/parity/parity.sh
 
 clean:
 	rm -rf .build .build-docs $(DOCS_OUT)

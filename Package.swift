@@ -16,9 +16,10 @@ let package = Package(
         .library(name: "ConvKitKernels", targets: ["ConvKitKernels"]),
         .executable(name: "convkit-bench", targets: ["ConvKitBench"]),
         .executable(name: "train-lenet", targets: ["TrainLeNet"]),
+        .executable(name: "convkit-parity", targets: ["ConvKitParity"]),
     ],
     dependencies: [
-        // Used only by the two executables (benchmark runner, training example).
+        // Used only by the executables (benchmark runner, training example, parity runner).
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
     ],
     targets: [
@@ -66,13 +67,22 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // One training step of a model on a PyTorch checkpoint, for `make parity`.
+        .executableTarget(
+            name: "ConvKitParity",
+            dependencies: [
+                "ConvKit",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
         .testTarget(
             name: "ConvKitKernelsTests",
             dependencies: ["ConvKitKernels", "_ConvKitTestSupport"]
         ),
         .testTarget(
             name: "ConvKitTests",
-            dependencies: ["ConvKit", "ConvKitKernels", "_ConvKitTestSupport"]
+            dependencies: ["ConvKit", "ConvKitKernels", "_ConvKitTestSupport"],
+            exclude: ["Fixtures"]  // read from the source tree by ModelParityTests
         ),
     ],
     swiftLanguageModes: [.v6]

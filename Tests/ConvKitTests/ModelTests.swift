@@ -21,13 +21,13 @@ import _ConvKitTestSupport
         #expect(wrong?.message == "Dense input of shape [2, 256] has features = 256, expected 400")
     }
 
-    @Test func alexNetShapesAndParameterCount() throws {
+    @Test func alexNet2012ShapesAndParameterCount() throws {
         var rng = SplitMix64(seed: 133)
-        let model = try AlexNet.make(initializer: .zeros, using: &rng)
+        let model = try AlexNet2012.make(initializer: .zeros, using: &rng)
         // 34,944 + 614,656 + 885,120 + 1,327,488 + 884,992 + 37,752,832 + 16,781,312 + 4,097,000
-        // = 62,378,344 (by layer, see AlexNet.parameterCount).
+        // = 62,378,344 (by layer, see AlexNet2012.parameterCount).
         #expect(model.parameterCount == 62_378_344)
-        #expect(AlexNet.parameterCount() == 62_378_344)
+        #expect(AlexNet2012.parameterCount() == 62_378_344)
         let x = Tensor(shape: [1, 3, 227, 227], repeating: 0.5)
         var shape = x.shape
         var shapes: [Shape] = []

@@ -1,21 +1,26 @@
-/// 2-D convolution (cross-correlation) with bias, NCHW input, OIHW filter.
+/// 2-D convolution (cross-correlation) with or without bias, NCHW input, OIHW filter.
 ///
 ///     input   x  [batch, inputChannels, inputHeight, inputWidth]
 ///     filter  w  [outputChannels, inputChannels / groups, kernelHeight, kernelWidth]
-///     bias    b  [outputChannels]
+///     bias    b  [outputChannels], or none (b = 0: PyTorch's `bias=False`)
 ///     output  y  [batch, outputChannels, outputHeight, outputWidth]
 ///
 ///     y[n,o,i,j] = b[o] + Σ_c Σ_u Σ_v x[n, g·C/G + c, i·S − P + u·D, j·S − P + v·D] · w[o,c,u,v]
 ///     outputHeight = (inputHeight + 2·P − D·(kernelHeight − 1) − 1) / S + 1
 ///
+/// Parameters are named as in PyTorch's `state_dict`: `weight` (the filter) and, with a bias,
+/// `bias`.
 /// The arithmetic is ``Conv2DKernel``'s (``algorithm`` selects naive loops, im2col + GEMM, Winograd, depthwise, direct, or `.automatic`).
 /// Input height and width are free: the geometry is built from each input's shape.
 public struct Conv2D: Layer {
     /// `[outputChannels, inputChannels / groups, kernelHeight, kernelWidth]`. Assigning another
     /// shape makes the next ``forward(_:context:)`` / ``backward(_:cache:context:)`` throw `.mismatch`.
     public var filter: Tensor
-    /// `[outputChannels]` (checked like ``filter``).
-    public var bias: Tensor
+    /// `[outputChannels]`, or `nil` for a convolution without bias (checked like ``filter``:
+    /// whether a bias exists is fixed at creation, see ``hasBias``).
+    public var bias: Tensor?
+    /// Whether the layer has a bias (its parameters are then `weight`, `bias`; else `weight`).
+    public let hasBias: Bool
 
     public let strideHeight: Int
     public let strideWidth: Int
@@ -38,12 +43,12 @@ public struct Conv2D: Layer {
     ///
     /// - Throws: ``ShapeError`` when the filter is not rank 4, the bias is not `[outputChannels]`,
     ///   `groups` does not divide the channels, or a stride/dilation is < 1 or a padding < 0.
-    public init(filter: Tensor, bias: Tensor,
+    public init(filter: Tensor, bias: Tensor?,
                 stride: (height: Int, width: Int) = (1, 1), padding: (height: Int, width: Int) = (0, 0),
                 dilation: (height: Int, width: Int) = (1, 1), groups: Int = 1,
                 algorithm: Conv2DAlgorithm = .automatic) throws(ShapeError) {
         try ShapeCheck.rank(filter.shape, 4, "Conv2D filter", layout: "[outputChannels, inputChannels/groups, kernelHeight, kernelWidth]")
-        try ShapeCheck.equal(bias.shape, [filter.shape[0]], "Conv2D bias")
+        if let bias { try ShapeCheck.equal(bias.shape, [filter.shape[0]], "Conv2D bias") }
         if groups < 1 || filter.shape[0] % groups != 0 {
             throw ShapeError(.invalidValue, "Conv2D groups (\(groups)) must be >= 1 and divide outputChannels (\(filter.shape[0]))")
         }
@@ -64,6 +69,7 @@ public struct Conv2D: Layer {
                                dilationHeight: dilation.height, dilationWidth: dilation.width, groups: groups)
         self.filter = filter
         self.bias = bias
+        self.hasBias = bias != nil
         self.outputChannels = filter.shape[0]
         self.inputChannels = inputChannels
         self.kernelHeight = filter.shape[2]
@@ -80,9 +86,10 @@ public struct Conv2D: Layer {
     }
 
     /// A square-kernel convolution with weights drawn by `initializer` (fanIn = C/G·K·K,
-    /// fanOut = O·K·K).
+    /// fanOut = O·K·K); `bias: false` leaves out the bias (no bias values are drawn then).
     public init(inputChannels: Int, outputChannels: Int, kernelSize: Int, stride: Int = 1, padding: Int = 0,
-                groups: Int = 1, initializer: Initializer = .heNormal, algorithm: Conv2DAlgorithm = .automatic,
+                groups: Int = 1, bias: Bool = true, initializer: Initializer = .heNormal,
+                algorithm: Conv2DAlgorithm = .automatic,
                 using generator: inout some RandomNumberGenerator) throws(ShapeError) {
         if groups < 1 || inputChannels % groups != 0 {
             throw ShapeError(.invalidValue, "Conv2D groups (\(groups)) must be >= 1 and divide inputChannels (\(inputChannels))")
@@ -91,23 +98,40 @@ public struct Conv2D: Layer {
         let fanIn = inputChannels / groups * kernelSize * kernelSize
         let w = try initializer.weight(shape: shape, fanIn: fanIn, fanOut: outputChannels * kernelSize * kernelSize,
                                        using: &generator)
-        let b = initializer.bias(count: outputChannels, fanIn: fanIn, using: &generator)
+        let b = bias ? initializer.bias(count: outputChannels, fanIn: fanIn, using: &generator) : nil
         try self.init(filter: w, bias: b, stride: (stride, stride), padding: (padding, padding),
                       groups: groups, algorithm: algorithm)
     }
 
-    public var parameterNames: [String] { ["weight", "bias"] }
-    public var parameters: [Tensor] { [filter, bias] }
+    /// `["weight", "bias"]`, or `["weight"]` without bias.
+    public var parameterNames: [String] { hasBias ? ["weight", "bias"] : ["weight"] }
+    public var parameters: [Tensor] {
+        guard hasBias, let bias else { return [filter] }
+        return [filter, bias]
+    }
     public mutating func updateParameters(_ body: (Int, inout Tensor) -> Void) {
         body(0, &filter)
-        body(1, &bias)
+        guard hasBias, var b = bias else { return }
+        bias = nil  // the closure then holds the only reference: updated in place
+        body(1, &b)
+        bias = b
     }
 
     /// Throws `.mismatch` unless ``filter`` and ``bias`` still have the shapes the layer was made
-    /// with (they are public `var`s; a kernel must never see a wrong-sized buffer).
+    /// with, and the bias is present exactly when ``hasBias`` (they are public `var`s; a kernel
+    /// must never see a wrong-sized buffer).
     public func validateParameters() throws(ShapeError) {
         try ShapeCheck.equal(filter.shape, filterShape, "Conv2D filter")
-        try ShapeCheck.equal(bias.shape, Shape(uncheckedDimensions: [outputChannels], count: outputChannels), "Conv2D bias")
+        switch (hasBias, bias) {
+        case (true, let b?):
+            try ShapeCheck.equal(b.shape, Shape(uncheckedDimensions: [outputChannels], count: outputChannels), "Conv2D bias")
+        case (false, nil):
+            break
+        case (true, nil):
+            throw ShapeError(.mismatch, "Conv2D bias was removed from a layer made with a bias")
+        case (false, _?):
+            throw ShapeError(.mismatch, "Conv2D bias was set on a layer made without bias")
+        }
     }
 
     /// The validated geometry for an input of shape `inputShape`.
@@ -146,10 +170,15 @@ public struct Conv2D: Layer {
         var workspace = scratch(workspaceCount)
         input.withUnsafeBufferPointer { x in
             filter.withUnsafeBufferPointer { w in
-                bias.withUnsafeBufferPointer { b in
-                    output.withUnsafeMutableBufferPointer { y in
-                        workspace.withUnsafeMutableBufferPointer { ws in
-                            Conv2DKernel.forward(g, algorithm: algorithm, input: x, filter: w, bias: b,
+                output.withUnsafeMutableBufferPointer { y in
+                    workspace.withUnsafeMutableBufferPointer { ws in
+                        if let bias {
+                            bias.withUnsafeBufferPointer { b in
+                                Conv2DKernel.forward(g, algorithm: algorithm, input: x, filter: w, bias: b,
+                                                     output: y, workspace: ws, context: context)
+                            }
+                        } else {
+                            Conv2DKernel.forward(g, algorithm: algorithm, input: x, filter: w, bias: nil,
                                                  output: y, workspace: ws, context: context)
                         }
                     }
@@ -160,7 +189,7 @@ public struct Conv2D: Layer {
         return (Tensor(uncheckedShape: shape, scalars: output), Cache(input: input, geometry: g))
     }
 
-    /// Returns `(dL/dx, [dL/dfilter, dL/dbias])`.
+    /// Returns `(dL/dx, [dL/dfilter, dL/dbias])` (`[dL/dfilter]` without bias).
     public func backward(_ outputGradient: Tensor, cache: Cache, context: ComputeContext)
         throws(ShapeError) -> (inputGradient: Tensor, parameterGradients: [Tensor]) {
         let g = cache.geometry
@@ -172,7 +201,7 @@ public struct Conv2D: Layer {
         let workspaceCount = max(Conv2DKernel.workspaceCount(g, algorithm: algorithm, direction: .backwardData),
                                  Conv2DKernel.workspaceCount(g, algorithm: algorithm, direction: .backwardFilter))
         try ShapeCheck.fitsInMemory([g.inputCount, g.filterCount, workspaceCount], "Conv2D backward on \(g)")
-        var dx = scratch(g.inputCount), dw = scratch(g.filterCount), db = scratch(g.outputChannels)
+        var dx = scratch(g.inputCount), dw = scratch(g.filterCount), db = scratch(hasBias ? g.outputChannels : 0)
         var workspace = scratch(workspaceCount)
         outputGradient.withUnsafeBufferPointer { dy in
             filter.withUnsafeBufferPointer { w in
@@ -185,15 +214,18 @@ public struct Conv2D: Layer {
                         dw.withUnsafeMutableBufferPointer { dwp in
                             db.withUnsafeMutableBufferPointer { dbp in
                                 Conv2DKernel.backwardFilter(g, algorithm: algorithm, input: x, outputGradient: dy,
-                                                            filterGradient: dwp, biasGradient: dbp, accumulate: false,
-                                                            workspace: ws, context: context)
+                                                            filterGradient: dwp, biasGradient: hasBias ? dbp : nil,
+                                                            accumulate: false, workspace: ws, context: context)
                             }
                         }
                     }
                 }
             }
         }
+        let filterGradient = Tensor(uncheckedShape: filter.shape, scalars: dw)
+        guard hasBias else { return (Tensor(uncheckedShape: cache.input.shape, scalars: dx), [filterGradient]) }
+        let biasShape = Shape(uncheckedDimensions: [outputChannels], count: outputChannels)
         return (Tensor(uncheckedShape: cache.input.shape, scalars: dx),
-                [Tensor(uncheckedShape: filter.shape, scalars: dw), Tensor(uncheckedShape: bias.shape, scalars: db)])
+                [filterGradient, Tensor(uncheckedShape: biasShape, scalars: db)])
     }
 }

@@ -1,63 +1,65 @@
-/// AlexNet (Krizhevsky, Sutskever & Hinton 2012), single-tower form (no channel groups, no local
-/// response normalisation, no dropout: the layer API has neither LRN nor dropout).
+/// AlexNet in torchvision's form (`torchvision.models.alexnet`, after Krizhevsky's 2014 "one
+/// weird trick" variant): its module tree and `state_dict` keys, so its checkpoints load with no
+/// renaming. The paper's form is ``AlexNet2012``.
 ///
-///     input  [N, 3, 227, 227]
-///      0 Conv2D 3→96, 11×11 stride 4          → [N, 96, 55, 55]     (227 − 11)/4 + 1 = 55
-///      1 ReLU
-///      2 MaxPool2D 3×3 stride 2 (overlapping) → [N, 96, 27, 27]     (55 − 3)/2 + 1 = 27
-///      3 Conv2D 96→256, 5×5 pad 2             → [N, 256, 27, 27]
-///      4 ReLU
-///      5 MaxPool2D 3×3/2                      → [N, 256, 13, 13]
-///      6 Conv2D 256→384, 3×3 pad 1            → [N, 384, 13, 13]
-///      7 ReLU
-///      8 Conv2D 384→384, 3×3 pad 1            → [N, 384, 13, 13]
-///      9 ReLU
-///     10 Conv2D 384→256, 3×3 pad 1            → [N, 256, 13, 13]
-///     11 ReLU
-///     12 MaxPool2D 3×3/2                      → [N, 256, 6, 6]
-///     13 Flatten                              → [N, 9216]
-///     14 Dense 9216→4096, 15 ReLU, 16 Dense 4096→4096, 17 ReLU, 18 Dense 4096→classes
+///     input  [N, 3, H, W]   (224×224 in torchvision; at least 63×63)
+///     features    0 Conv2D 3→64, 11×11 stride 4 pad 2, 1 ReLU, 2 MaxPool2D 3×3/2     224 → 55 → 27
+///                 3 Conv2D 64→192, 5×5 pad 2, 4 ReLU, 5 MaxPool2D 3×3/2              27 → 13
+///                 6 Conv2D 192→384, 3×3 pad 1, 7 ReLU
+///                 8 Conv2D 384→256, 3×3 pad 1, 9 ReLU
+///                10 Conv2D 256→256, 3×3 pad 1, 11 ReLU, 12 MaxPool2D 3×3/2           13 → 6
+///     avgpool     AdaptiveAvgPool2D 6×6, flatten                         → [N, 256·36]
+///     classifier  0 Dropout(p), 1 Dense 9216 → 4096, 2 ReLU,
+///                 3 Dropout(p), 4 Dense 4096 → 4096, 5 ReLU,
+///                 6 Dense 4096 → classes                                 → [N, classes] logits
+///
+/// Keys: `features.0.weight`, `features.3.bias`, …, `classifier.1.weight`, `classifier.4.weight`,
+/// `classifier.6.bias`. Weights are PyTorch's default initialisation (`U(±1/√fanIn)` for weights
+/// and biases, ``Initializer/pyTorchDefault``), which torchvision's AlexNet keeps.
 public enum AlexNet {
-    /// The input shape of one image: `[3, 227, 227]`.
-    public static let imageShape: Shape = [3, 227, 227]
-
-    /// Trainable scalars for `classes` outputs:
+    /// Trainable scalars of torchvision's AlexNet with `classes` outputs and `hiddenFeatures`
+    /// (4096) hidden units: 61,100,840 for 1000 classes.
     ///
-    ///     conv1  96·3·11·11 + 96      =     34,944
-    ///     conv2  256·96·5·5 + 256     =    614,656
-    ///     conv3  384·256·3·3 + 384    =    885,120
-    ///     conv4  384·384·3·3 + 384    =  1,327,488
-    ///     conv5  256·384·3·3 + 256    =    884,992
-    ///     fc6    9216·4096 + 4096     = 37,752,832
-    ///     fc7    4096·4096 + 4096     = 16,781,312
-    ///     fc8    4096·1000 + 1000     =  4,097,000    (classes = 1000)
-    ///     total                         62,378,344
-    public static func parameterCount(classes: Int = 1000) -> Int {
-        34_944 + 614_656 + 885_120 + 1_327_488 + 884_992 + 37_752_832 + 16_781_312 + 4096 * classes + classes
+    ///     features  23,296 + 307,392 + 663,936 + 884,992 + 590,080      =  2,469,696
+    ///     classifier 9216·h + h + h·h + h + h·classes + classes
+    public static func parameterCount(classes: Int = 1000, hiddenFeatures h: Int = 4096) -> Int {
+        2_469_696 + 9216 * h + h + h * h + h + h * classes + classes
     }
 
-    /// A freshly initialised AlexNet (He normal by default; `.zeros` is fast when the weights
-    /// will be loaded from a checkpoint).
-    public static func make(classes: Int = 1000, initializer: Initializer = .heNormal,
-                            convolution: Conv2DAlgorithm = .automatic, dense: DenseAlgorithm = .gemm,
+    /// A freshly initialised torchvision AlexNet.
+    ///
+    /// - Parameters:
+    ///   - hiddenFeatures: the classifier's hidden width (torchvision: 4096).
+    ///   - dropout: the classifier's dropout probability (torchvision: 0.5).
+    /// - Throws: ``ShapeError`` `.nonPositive` for `classes` or `hiddenFeatures` < 1,
+    ///   `.invalidValue` for a dropout probability outside `[0, 1]`.
+    public static func make(classes: Int = 1000, hiddenFeatures: Int = 4096, dropout: Float = 0.5,
+                            initializer: Initializer = .pyTorchDefault, convolution: Conv2DAlgorithm = .automatic,
                             using generator: inout some RandomNumberGenerator) throws(ShapeError) -> Sequential {
-        func conv(_ i: Int, _ o: Int, _ k: Int, stride: Int = 1, padding: Int = 0,
+        if classes < 1 || hiddenFeatures < 1 {
+            throw ShapeError(.nonPositive, "AlexNet needs classes and hiddenFeatures >= 1, got \(classes) and \(hiddenFeatures)")
+        }
+        func conv(_ i: Int, _ o: Int, _ k: Int, stride: Int = 1, padding: Int,
                   _ g: inout some RandomNumberGenerator) throws(ShapeError) -> Conv2D {
             try Conv2D(inputChannels: i, outputChannels: o, kernelSize: k, stride: stride, padding: padding,
                        initializer: initializer, algorithm: convolution, using: &g)
         }
-        func fullyConnected(_ i: Int, _ o: Int, _ g: inout some RandomNumberGenerator) throws(ShapeError) -> Dense {
-            try Dense(inputFeatures: i, outputFeatures: o, initializer: initializer, algorithm: dense, using: &g)
+        func dense(_ i: Int, _ o: Int, _ g: inout some RandomNumberGenerator) throws(ShapeError) -> Dense {
+            try Dense(inputFeatures: i, outputFeatures: o, initializer: initializer, using: &g)
         }
-        return Sequential(
-            try conv(3, 96, 11, stride: 4, &generator), ReLU(), try MaxPool2D(window: 3, stride: 2),
-            try conv(96, 256, 5, padding: 2, &generator), ReLU(), try MaxPool2D(window: 3, stride: 2),
-            try conv(256, 384, 3, padding: 1, &generator), ReLU(),
-            try conv(384, 384, 3, padding: 1, &generator), ReLU(),
-            try conv(384, 256, 3, padding: 1, &generator), ReLU(), try MaxPool2D(window: 3, stride: 2),
-            Flatten(),
-            try fullyConnected(9216, 4096, &generator), ReLU(),
-            try fullyConnected(4096, 4096, &generator), ReLU(),
-            try fullyConnected(4096, classes, &generator))
+        let features = Sequential(
+            try conv(3, 64, 11, stride: 4, padding: 2, &generator), ReLU(), try MaxPool2D(window: 3, stride: 2),
+            try conv(64, 192, 5, padding: 2, &generator), ReLU(), try MaxPool2D(window: 3, stride: 2),
+            try conv(192, 384, 3, padding: 1, &generator), ReLU(),
+            try conv(384, 256, 3, padding: 1, &generator), ReLU(),
+            try conv(256, 256, 3, padding: 1, &generator), ReLU(), try MaxPool2D(window: 3, stride: 2))
+        let classifier = Sequential(
+            try Dropout(probability: dropout), try dense(256 * 36, hiddenFeatures, &generator), ReLU(),
+            try Dropout(probability: dropout), try dense(hiddenFeatures, hiddenFeatures, &generator), ReLU(),
+            try dense(hiddenFeatures, classes, &generator))
+        return try Sequential(named: [
+            "features": features, "avgpool": try AdaptiveAvgPool2D(outputSize: 6), "flatten": Flatten(),
+            "classifier": classifier,
+        ])
     }
 }

@@ -7,6 +7,11 @@
 public enum Initializer: Sendable, Hashable {
     /// He (Kaiming) normal: N(0, 2 / fanIn). For ReLU networks.
     case heNormal
+    /// He (Kaiming) normal over the outputs: N(0, 2 / fanOut), PyTorch's
+    /// `kaiming_normal_(mode="fan_out", nonlinearity="relu")` (torchvision's ResNet and VGG convolutions).
+    case heNormalFanOut
+    /// N(0, standardDeviation²) whatever the fans (torchvision's VGG classifier: `normal_(0, 0.01)`).
+    case normal(standardDeviation: Float)
     /// He uniform: U(−√(6 / fanIn), √(6 / fanIn)).
     case heUniform
     /// Glorot (Xavier) uniform: U(−√(6 / (fanIn + fanOut)), +…).
@@ -36,6 +41,13 @@ public enum Initializer: Sendable, Hashable {
         switch self {
         case .heNormal:
             return Tensor(shape: shape, normalMean: 0, standardDeviation: (2 / fi).squareRoot(), using: &generator)
+        case .heNormalFanOut:
+            return Tensor(shape: shape, normalMean: 0, standardDeviation: (2 / fo).squareRoot(), using: &generator)
+        case .normal(let standardDeviation):
+            if !(standardDeviation.isFinite && standardDeviation >= 0) {
+                throw ShapeError(.invalidValue, "normal initialiser needs a finite standard deviation >= 0, got \(standardDeviation)")
+            }
+            return Tensor(shape: shape, normalMean: 0, standardDeviation: standardDeviation, using: &generator)
         case .heUniform:
             let bound = (6 / fi).squareRoot()
             return Tensor(shape: shape, uniformIn: -bound...bound, using: &generator)
