@@ -42,6 +42,8 @@ struct ConvKitParity: ParsableCommand {
     var seed: UInt64 = 0
     @Option(help: "Threads for ConvKit's loops.")
     var threads = 1
+    @Option(help: "Convolution algorithm of every Conv2D (a Conv2DAlgorithm name; default automatic).")
+    var convolution = "automatic"
     @Option(help: "Where to write logits, loss and gradients (safetensors).")
     var output: String
     @Option(help: "Where to write the model after the pass's buffer updates (safetensors).")
@@ -49,16 +51,19 @@ struct ConvKitParity: ParsableCommand {
 
     func run() throws {
         var rng = SplitMix64(seed: 0)
+        guard let algorithm = Conv2DAlgorithm(rawValue: convolution) else {
+            throw ValidationError("unknown convolution algorithm \(convolution)")
+        }
         var network: Sequential
         switch model {
         case .resnet:
             network = try ResNet.make(depth: depth, classes: classes, stem: stem == .imagenet ? .imageNet : .smallImage,
-                                      width: width, using: &rng)
+                                      width: width, convolution: algorithm, using: &rng)
         case .vgg:
             network = try VGG.make(depth: depth, batchNorm: !noBatchNorm, classes: classes, width: width,
-                                   hiddenFeatures: hidden, using: &rng)
+                                   hiddenFeatures: hidden, convolution: algorithm, using: &rng)
         case .alexnet:
-            network = try AlexNet.make(classes: classes, hiddenFeatures: hidden, using: &rng)
+            network = try AlexNet.make(classes: classes, hiddenFeatures: hidden, convolution: algorithm, using: &rng)
         }
         try network.loadCheckpoint(from: weights)
         let data = try Safetensors(contentsOf: batch)
