@@ -1,6 +1,24 @@
-/// Per-channel bias gradients: reduce an NCHW gradient to one value per channel (convolution
-/// kernels add the bias themselves, fused into their output passes).
+/// Per-channel bias: add it to an NCHW tensor (transposed convolutions, whose forward is a
+/// convolution's backwardData; convolutions fuse their bias into their output passes), or reduce
+/// a gradient to it.
 public enum BiasKernel {
+    /// `output[n,c,p] += bias[c]` for an `[batch, channels, plane]` buffer (**accumulates**).
+    public static func addPerChannel(
+        _ bias: UnsafeBufferPointer<Float>, to output: UnsafeMutableBufferPointer<Float>,
+        batch: Int, channels: Int, plane: Int, context: ComputeContext
+    ) {
+        require(bias.count >= channels && output.count >= batch * channels * plane,
+                "bias holds \(bias.count) floats (needs \(channels)), output \(output.count) (needs \(batch * channels * plane))")
+        let b = SharedBuffer(readOnly: bias), y = SharedBuffer(output)
+        parallelFor(batch * channels, elementsPerIndex: plane, context: context) { range in
+            for nc in range {
+                let value = b[nc % channels]
+                let row = y.base + nc * plane
+                for p in 0..<plane { row[p] += value }
+            }
+        }
+    }
+
     /// `biasGradient[c] (+)= Σ_n Σ_p gradient[n,c,p]` for an `[batch, channels, plane]` buffer.
     /// Overwrites `biasGradient` unless `accumulate`. Sums each channel in a fixed order, so the
     /// result does not depend on the thread count.

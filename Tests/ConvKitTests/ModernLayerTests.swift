@@ -55,7 +55,7 @@ let twoThreads = ComputeContext(threads: 2, minimumElementsPerThread: 1)
     /// 40,003 values (SIMD body and tail): simd gives the same bits at 1 and 2 threads, and
     /// agrees with naive to a few ulp.
     @Test func threadCountsAndNaiveReference() throws {
-        let x = randomTensor([40_003], seed: 501, in: -8, 8), dy = randomTensor([40_003], seed: 502)
+        let x = randomTensor([40_003], seed: 501, in: -8...8), dy = randomTensor([40_003], seed: 502)
         for ((name, simd, _, _), (_, naive, _, _)) in zip(Self.layers(.simd), Self.layers(.naive)) {
             let (one, c1) = try simd.forward(x, context: .serial)
             let (two, c2) = try simd.forward(x, context: twoThreads)
@@ -73,7 +73,7 @@ let twoThreads = ComputeContext(threads: 2, minimumElementsPerThread: 1)
     /// kink skipped.
     @Test(arguments: ActivationAlgorithm.allCases)
     func gradientsByFiniteDifferences(algorithm: ActivationAlgorithm) throws {
-        let x = randomTensor([3, 41], seed: 503, in: -5, 8)
+        let x = randomTensor([3, 41], seed: 503, in: -5...8)
         let kinks: [Float] = [-3, 0, 3, 6]
         var check = GradientCheck(step: 1e-2, tolerance: 5e-3)
         let values = x.scalars
@@ -138,7 +138,7 @@ extension GradientCheck {
 
     /// 50,001 elements: the loss and gradient have the same bits at 1 and 2 threads; naive agrees.
     @Test func threadCountsAndNaiveReference() throws {
-        let p = randomTensor([50_001], seed: 511, in: -6, 6), t = randomTensor([50_001], seed: 512, in: 0, 1)
+        let p = randomTensor([50_001], seed: 511, in: -6...6), t = randomTensor([50_001], seed: 512, in: 0...1)
         for ((name, serial), ((_, parallel), (_, naive))) in zip(Self.losses(.simd), zip(Self.losses(.simd, twoThreads), Self.losses(.naive))) {
             let a = try serial(p, t), b = try parallel(p, t), c = try naive(p, t)
             #expect(a.loss == b.loss && a.gradient == b.gradient, "\(name) depends on the thread count")
@@ -148,7 +148,7 @@ extension GradientCheck {
     }
 
     @Test func gradientsByFiniteDifferences() throws {
-        let p = randomTensor([2, 13], seed: 513, in: -3, 3), t = randomTensor([2, 13], seed: 514, in: 0, 1)
+        let p = randomTensor([2, 13], seed: 513, in: -3...3), t = randomTensor([2, 13], seed: 514, in: 0...1)
         let h: Float = 1e-2
         for (name, loss) in Self.losses(.simd) {
             let (_, gradient) = try loss(p, t)

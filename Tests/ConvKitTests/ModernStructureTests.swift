@@ -80,7 +80,7 @@ import _ConvKitTestSupport
 
     /// Linear in the input and in the weights: exact differences with step 0.5.
     @Test func gradientsByFiniteDifferences() throws {
-        var rng = SeededGenerator(seed: 531)
+        var rng = SplitMix64(seed: 531)
         let noBias = try ConvTranspose2D(inputChannels: 3, outputChannels: 2, kernelSize: 3, stride: 2, padding: 1, bias: false, using: &rng)
         #expect(noBias.parameterNames == ["weight"] && noBias.weight.shape == [3, 2, 3, 3])
         for layer in [try Self.layer(1, .automatic), try Self.layer(2, .automatic), noBias] {
@@ -176,7 +176,7 @@ import _ConvKitTestSupport
         let left = try graph.add(ReLU6(), input: graph.input, key: "left")
         let right = try graph.add(SiLU(), input: graph.input, key: "right")
         _ = try graph.add(Concat(), inputs: [graph.input, left, right], key: "cat")
-        let x = randomTensor([2, 3, 3, 2], seed: 551, in: 0.1, 5)
+        let x = randomTensor([2, 3, 3, 2], seed: 551, in: 0.1...5)
         #expect(try graph(x).shape == [2, 9, 3, 2])
         let failures = try GradientCheck(step: 1e-2, tolerance: 5e-3).run(graph, input: x, seed: 552)
         #expect(failures.isEmpty, "\(failures.prefix(5))")
