@@ -68,6 +68,43 @@ struct Conv2DAutomaticThreadRuleTests {
         #expect(Conv2DAlgorithm.automatic.effective(for: vgg, direction: .backwardFilter, context: .serial) == .direct)
     }
 
+    /// A GEMM split by columns needs columns: at 2 threads small planes keep im2col's batched GEMM
+    /// rather than one image per worker, and a single image's forward with a small plane runs
+    /// direct (its output channels split over the workers); large planes keep the old rules.
+    @Test func smallPlanesKeepWideGEMMsAtSeveralThreads() throws {
+        let context = ComputeContext(threads: 2)
+        let late = try Conv2DGeometry(batch: 8, inputChannels: 512, inputSize: 7, outputChannels: 512, kernelSize: 3, padding: 1)
+        for direction in Conv2DDirection.allCases {
+            #expect(Conv2DAlgorithm.automatic.effective(for: late, direction: direction, context: context) == .im2col)
+        }
+        let pointwise = try Conv2DGeometry(batch: 8, inputChannels: 512, inputSize: 7, outputChannels: 512, kernelSize: 1)
+        #expect(Conv2DAlgorithm.automatic.effective(for: pointwise, direction: .forward, context: context) == .im2colImageParallel)
+        let single = try Conv2DGeometry(batch: 1, inputChannels: 512, inputSize: 7, outputChannels: 512, kernelSize: 3, padding: 1)
+        let expected: Conv2DAlgorithm = SIMDLevel.detected >= .avx512 ? .direct : .im2col
+        #expect(Conv2DAlgorithm.automatic.effective(for: single, direction: .forward, context: context) == expected)
+        #expect(Conv2DAlgorithm.automatic.effective(for: single, direction: .forward, context: .serial) == .im2col)
+        #expect(Conv2DAlgorithm.automatic.effective(for: single, direction: .backwardFilter, context: context) == .im2col)
+        // The workspace automatic asks for covers the direct call, and a smaller one falls back.
+        let count = Conv2DKernel.workspaceCount(single, algorithm: .automatic, direction: .forward)
+        var rng = SplitMix64(seed: 91)
+        let x = (0..<single.inputCount).map { _ in Float.random(in: -1...1, using: &rng) }
+        let w = (0..<single.filterCount).map { _ in Float.random(in: -1...1, using: &rng) }
+        var reference = [Float](repeating: .nan, count: single.outputCount)
+        x.withUnsafeBufferPointer { xp in w.withUnsafeBufferPointer { wp in reference.withUnsafeMutableBufferPointer { yp in
+            Conv2DKernel.forward(single, algorithm: .naive, input: xp, filter: wp, bias: nil, output: yp,
+                                 workspace: UnsafeMutableBufferPointer(start: nil, count: 0), context: .serial) } } }
+        for floats in [count, Conv2DKernel.workspaceCount(single, algorithm: .im2col, direction: .forward)] {
+            var ws = [Float](repeating: .nan, count: floats)
+            var y = [Float](repeating: .nan, count: single.outputCount)
+            x.withUnsafeBufferPointer { xp in w.withUnsafeBufferPointer { wp in y.withUnsafeMutableBufferPointer { yp in
+                ws.withUnsafeMutableBufferPointer { wsp in
+                    Conv2DKernel.forward(single, algorithm: .automatic, input: xp, filter: wp, bias: nil, output: yp,
+                                         workspace: wsp, context: context) } } } }
+            let worst = zip(y, reference).map { abs($0 - $1) }.max() ?? .nan
+            #expect(worst < 1e-3, "workspace \(floats): worst difference \(worst)")
+        }
+    }
+
     /// 1×1 kernels are never direct (at stride 2 too: 1.91 ms im2col against 2.81 direct measured
     /// for 8×256×28×28 → 512); a reduction above 2400 is not either.
     @Test func directRuleByKernelAndReduction() throws {

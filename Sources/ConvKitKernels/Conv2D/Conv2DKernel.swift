@@ -135,16 +135,40 @@ public enum Conv2DAlgorithm: String, CaseIterable, Sendable, Hashable {
     /// backwardFilter 9.75 / 6.94; strided_3x3 backwardData 3.22 / 2.71; resnet_1x1 forward 3.59 /
     /// 2.54, backwardData 3.23 / 2.18, backwardFilter 3.27 / 3.30; and before ConvKit stopped using
     /// OpenBLAS's threads, LeNet C1 forward 1.25 / 0.36 (Haswell core). Batch 1 keeps ``im2col``.
+    ///
+    /// Two more thread rules for planes of fewer than ``narrowPlane`` (64) output positions, whose
+    /// per-image GEMM is too narrow to run well alone or to split by columns: batches keep
+    /// im2col, which puts their images side by side in one wide GEMM, instead of one image per
+    /// worker (pointwise layers excepted: their plan never batches), and the forward pass of a
+    /// single image runs ``direct`` where it applies (kernels larger than 1×1, AVX-512), which
+    /// splits the image's output channels over the workers. Why 64: ResNet-50's 7×7 stage
+    /// (49 positions) ran 1.2–1.5× slower per image, LeNet C3 (100) and AlexNet C3 (169) faster.
     public func effective(for g: Conv2DGeometry, direction: Conv2DDirection, context: ComputeContext) -> Conv2DAlgorithm {
         let resolved = effective(for: g, direction: direction, simdLevel: context.simdLevel)
         if self == .automatic && resolved == .im2col && Self.prefersImageParallel(g, threads: context.threads) {
             return .im2colImageParallel
+        }
+        if self == .automatic && resolved == .im2col
+            && Self.prefersDirectForOneImage(g, direction: direction, threads: context.threads, simdLevel: context.simdLevel) {
+            return .direct
         }
         return resolved
     }
 
     static func prefersImageParallel(_ g: Conv2DGeometry, threads: Int) -> Bool {
         threads > 1 && g.batch >= 2 && (g.batch % threads == 0 || g.batch >= 4 * threads)
+            && (g.isPointwise || g.outputPlane >= narrowPlane)
+    }
+
+    /// Output positions below which a per-image GEMM counts as narrow (see
+    /// ``effective(for:direction:context:)``).
+    static let narrowPlane = 64
+
+    static func prefersDirectForOneImage(_ g: Conv2DGeometry, direction: Conv2DDirection, threads: Int,
+                                         simdLevel: SIMDLevel) -> Bool {
+        threads > 1 && g.batch == 1 && direction == .forward && g.kernelPlane > 1
+            && g.outputPlane < narrowPlane
+            && Conv2DDirect.supports(g) && simdLevel >= Conv2DDirect.requiredLevel
     }
 }
 
@@ -185,6 +209,12 @@ public enum Conv2DKernel {
             return max(Conv2DLoweringPlan(g, capBytes: capBytes).workspaceCount,
                        Conv2DImageParallel.workspaceCount(g, direction: direction, capBytes: capBytes))
         }
+        if algorithm == .automatic && resolved == .im2col
+            && Conv2DAlgorithm.prefersDirectForOneImage(g, direction: direction, threads: ComputeContext.availableCores,
+                                                        simdLevel: .detected) {
+            return max(Conv2DLoweringPlan(g, capBytes: capBytes).workspaceCount,
+                       Conv2DDirect.workspaceCount(g, direction: direction, capBytes: capBytes))
+        }
         switch resolved {
         case .naive: return 0
         case .im2col: return Conv2DLoweringPlan(g, capBytes: capBytes).workspaceCount
@@ -204,6 +234,11 @@ public enum Conv2DKernel {
         let resolved = algorithm.effective(for: g, direction: direction, context: context)
         if algorithm == .automatic && resolved == .im2colImageParallel
             && workspace < 2 * Conv2DImageParallel.perWorker(g, direction: direction) {
+            return .im2col
+        }
+        if algorithm == .automatic && resolved == .direct && algorithm.effective(for: g, direction: direction,
+                                                                                  simdLevel: context.simdLevel) == .im2col
+            && !Conv2DDirect.workspaceSuffices(g, direction: direction, workspace: workspace) {
             return .im2col
         }
         return resolved
