@@ -1,11 +1,12 @@
 // AVX-512 activation kernels (see include/ck_activation.h).
+#include "ck_isa.h"
 #include "include/ck_activation.h"
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
 
-#define CK_AVX512 __attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,fma,avx2")))
-#define CK_AVX512_INLINE static inline __attribute__((always_inline, target("avx512f,avx512bw,avx512dq,avx512vl,fma,avx2")))
+#define CK_AVX512 __attribute__((target(CK_TARGET_AVX512)))
+#define CK_AVX512_INLINE static inline __attribute__((always_inline, target(CK_TARGET_AVX512)))
 
 /// ReLU of one vector: lanes below zero (ordered compare: NaN is not) become +0.
 CK_AVX512_INLINE __m512 ck512_relu(__m512 v) {

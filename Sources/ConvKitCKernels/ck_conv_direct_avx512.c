@@ -11,12 +11,13 @@
 // x'[c][q + tap(t)] over the images' flat outputs (dy' = dy re-laid at pitch ws, zeros at
 // j >= OW), added to per-worker vector sums [O][C][KH·KW][16] once per chunk and reduced
 // horizontally at the end. backwardFilter over channels: see ck_filter_channels.
+#include "ck_isa.h"
 #include "ck_conv_direct_layout.h"
 
 #if defined(__x86_64__)
 #include <immintrin.h>
 
-#define CK_AVX512 __attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,fma,avx2")))
+#define CK_AVX512 __attribute__((target(CK_TARGET_AVX512)))
 #define CK_INLINE static inline __attribute__((always_inline))
 /// Fully unrolls a register-block loop (constant trip count after inlining). Without it clang -O2
 /// (SwiftPM's release level) keeps blocks above about 20 accumulators in memory, at about a third
@@ -342,7 +343,7 @@ CK_AVX512 static void ck_forward_channels(const ck_conv_shape *s, const ck_direc
                         CK_PAIR_CASE(1) CK_PAIR_CASE(2) CK_PAIR_CASE(3) CK_PAIR_CASE(4) CK_PAIR_CASE(5)
                         CK_PAIR_CASE(6) CK_PAIR_CASE(7) CK_PAIR_CASE(8) CK_PAIR_CASE(9) CK_PAIR_CASE(10)
                         CK_PAIR_CASE(11) CK_PAIR_CASE(12) CK_PAIR_CASE(13) CK_PAIR_CASE(14)
-                        default: break;  // not reached: R <= CK_DIRECT_PAIR_BLOCK
+                        default: CK_UNREACHABLE();  // not reached: R <= CK_DIRECT_PAIR_BLOCK
                         }
                         j0 += R;
                     }
@@ -361,7 +362,7 @@ CK_AVX512 static void ck_forward_channels(const ck_conv_shape *s, const ck_direc
                     CK_PIXELS_CASE(1) CK_PIXELS_CASE(2) CK_PIXELS_CASE(3) CK_PIXELS_CASE(4) CK_PIXELS_CASE(5)
                     CK_PIXELS_CASE(6) CK_PIXELS_CASE(7) CK_PIXELS_CASE(8) CK_PIXELS_CASE(9) CK_PIXELS_CASE(10)
                     CK_PIXELS_CASE(11) CK_PIXELS_CASE(12)
-                    default: break;  // not reached: R <= CK_DIRECT_ROW_BLOCK
+                    default: CK_UNREACHABLE();  // not reached: R <= CK_DIRECT_ROW_BLOCK
                     }
                     j0 += R;
                 }
@@ -528,7 +529,7 @@ CK_AVX512 static void ck_filter_positions(const ck_conv_shape *s, const ck_direc
                     CK_BWD_CASE(4, 1) CK_BWD_CASE(4, 2) CK_BWD_CASE(4, 3) CK_BWD_CASE(4, 4) CK_BWD_CASE(4, 5) CK_BWD_CASE(4, 6)
                     CK_BWD_CASE(5, 1) CK_BWD_CASE(5, 2) CK_BWD_CASE(5, 3) CK_BWD_CASE(5, 4) CK_BWD_CASE(5, 5)
                     CK_BWD_CASE(6, 1) CK_BWD_CASE(6, 2) CK_BWD_CASE(6, 3) CK_BWD_CASE(6, 4)
-                    default: break;  // not reached: oc <= obMax and tc <= tMax with obMax·tMax <= 25
+                    default: CK_UNREACHABLE();  // not reached: oc <= obMax and tc <= tMax with obMax·tMax <= 25
                     }
                 }
             }
@@ -709,7 +710,7 @@ CK_AVX512 static void ck_filter_channels(const ck_conv_shape *s, const ck_direct
                         CK_PAIR_ROWS_CASE(1, 5) CK_PAIR_ROWS_CASE(2, 5) CK_PAIR_ROWS_CASE(1, 6) CK_PAIR_ROWS_CASE(2, 6)
                         CK_PAIR_ROWS_CASE(1, 7) CK_PAIR_ROWS_CASE(1, 8) CK_PAIR_ROWS_CASE(1, 9) CK_PAIR_ROWS_CASE(1, 10)
                         CK_PAIR_ROWS_CASE(1, 11)
-                        default: break;  // not reached: U·KW <= 12, U <= 8, KW <= 11
+                        default: CK_UNREACHABLE();  // not reached: U·KW <= 12, U <= 8, KW <= 11
                         }
                     }
                 }
@@ -734,7 +735,7 @@ CK_AVX512 static void ck_filter_channels(const ck_conv_shape *s, const ck_direct
                     CK_ROWS_CASE(1, 7) CK_ROWS_CASE(2, 7) CK_ROWS_CASE(3, 7)
                     CK_ROWS_CASE(1, 8) CK_ROWS_CASE(2, 8) CK_ROWS_CASE(3, 8) CK_ROWS_CASE(1, 9) CK_ROWS_CASE(2, 9)
                     CK_ROWS_CASE(1, 10) CK_ROWS_CASE(2, 10) CK_ROWS_CASE(1, 11) CK_ROWS_CASE(2, 11)
-                    default: break;  // not reached: U·KW <= 25, U <= 8, KW <= 11
+                    default: CK_UNREACHABLE();  // not reached: U·KW <= 25, U <= 8, KW <= 11
                     }
                 }
             }

@@ -1,11 +1,12 @@
 // Depthwise convolution, AVX2 + FMA: the vocabulary of ck_dwconv_body.h with 8 lanes per `ymm`,
 // vector masks and `vmaskmovps`. See include/ck_dwconv.h for the math, layout and rules.
+#include "ck_isa.h"
 #include "include/ck_dwconv.h"
 
 #if defined(__x86_64__)
 #include <immintrin.h>
 
-#define CK_DW_TARGET "avx2,fma"
+#define CK_DW_TARGET CK_TARGET_AVX2
 #define CK_DW_FN __attribute__((target(CK_DW_TARGET)))
 #define CK_DW_INLINE static inline __attribute__((always_inline, target(CK_DW_TARGET)))
 #define CK_DW_NAME(f) f##_avx2

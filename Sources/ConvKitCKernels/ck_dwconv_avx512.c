@@ -1,11 +1,12 @@
 // Depthwise convolution, AVX-512: the vocabulary of ck_dwconv_body.h with 16 lanes per `zmm`
 // and mask registers. See include/ck_dwconv.h for the math, layout and rules.
+#include "ck_isa.h"
 #include "include/ck_dwconv.h"
 
 #if defined(__x86_64__)
 #include <immintrin.h>
 
-#define CK_DW_TARGET "avx512f,avx512bw,avx512dq,avx512vl,fma,avx2"
+#define CK_DW_TARGET CK_TARGET_AVX512
 #define CK_DW_FN __attribute__((target(CK_DW_TARGET)))
 #define CK_DW_INLINE static inline __attribute__((always_inline, target(CK_DW_TARGET)))
 #define CK_DW_NAME(f) f##_avx512

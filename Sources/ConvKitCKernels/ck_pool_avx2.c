@@ -2,13 +2,14 @@
 // kernel's general path (ck_pool_avx512.c) with 8 lanes per `ymm`, vector masks and
 // `vblendvps` instead of mask registers, `vmaskmovps` for the masked loads and stores.
 // Stride 2 is de-interleaved with `vshufps` + `vpermpd` from two masked loads of 16 floats.
+#include "ck_isa.h"
 #include "ck_pool_internal.h"
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
 
-#define CK_AVX2 __attribute__((target("avx2,fma")))
-#define CK_AVX2_INLINE static inline __attribute__((always_inline, target("avx2,fma")))
+#define CK_AVX2 __attribute__((target(CK_TARGET_AVX2)))
+#define CK_AVX2_INLINE static inline __attribute__((always_inline, target(CK_TARGET_AVX2)))
 
 /// The masks of a column block of `n` <= 8 outputs, as vectors (lane all-ones = active).
 typedef struct ck256_block {

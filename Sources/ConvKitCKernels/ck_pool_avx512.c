@@ -12,13 +12,14 @@
 //   0: any other stride, a masked `vgatherdps`.
 // Loads are masked so that only elements of the active lanes' windows are read, never past the
 // row. Masked-off lanes hold 0 and are never stored.
+#include "ck_isa.h"
 #include "ck_pool_internal.h"
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
 
-#define CK_AVX512 __attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,fma,avx2")))
-#define CK_AVX512_INLINE static inline __attribute__((always_inline, target("avx512f,avx512bw,avx512dq,avx512vl,fma,avx2")))
+#define CK_AVX512 __attribute__((target(CK_TARGET_AVX512)))
+#define CK_AVX512_INLINE static inline __attribute__((always_inline, target(CK_TARGET_AVX512)))
 
 /// Lanes `0 ..< n` (0 <= n <= 16).
 CK_AVX512_INLINE __mmask16 ck512_lanes(int64_t n) {

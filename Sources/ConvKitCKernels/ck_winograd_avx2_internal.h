@@ -4,10 +4,11 @@
 #ifndef CONVKIT_CK_WINOGRAD_AVX2_INTERNAL_H
 #define CONVKIT_CK_WINOGRAD_AVX2_INTERNAL_H
 
+#include "ck_isa.h"
 #include <stddef.h>
 #include <immintrin.h>
 
-#define CK_AVX2 __attribute__((target("avx2,fma")))
+#define CK_AVX2 __attribute__((target(CK_TARGET_AVX2)))
 
 /// Lanes 0 ..< n (n may be <= 0 or >= 8) as a maskload/maskstore mask.
 CK_AVX2 static inline __m256i ck_mask8(ptrdiff_t n) {

@@ -4,10 +4,11 @@
 #ifndef CONVKIT_CK_WINOGRAD_INTERNAL_H
 #define CONVKIT_CK_WINOGRAD_INTERNAL_H
 
+#include "ck_isa.h"
 #include <stddef.h>
 #include <immintrin.h>
 
-#define CK_AVX512 __attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,fma,avx2")))
+#define CK_AVX512 __attribute__((target(CK_TARGET_AVX512)))
 
 /// Lanes j of a 16-float load at column `start` that fall inside 0 ..< width.
 CK_AVX512 static inline __mmask16 ck_columns(ptrdiff_t start, ptrdiff_t width) {
