@@ -3,10 +3,12 @@
 #                 BENCH_ARGS="--suite broad" or make bench-broad: the broad layer suite)
 #   make test     run the test suite (release build)
 #   make demo     train LeNet-5 on the bundled MNIST subset
+#   make demo-resnet  train a small ResNet (batch norm, dropout) on the bundled MNIST subset
 #   make compare  ConvKit beside ONNX Runtime / PyTorch on the default and broad suites
 #                 (COMPARE_SUITE=default or broad for one of them; docs/Benchmarks.md)
-#   make parity   ResNet, VGG-BN and AlexNet against PyTorch (logits, loss, gradients, running
-#                 statistics; training and evaluation; 1 and 2 threads); Tools/parity/parity.sh
+#   make parity   ResNet, VGG-BN, AlexNet, MobileNetV2, U-Net and the CycleGAN generator against
+#                 PyTorch (outputs, loss, gradients, running statistics; training and evaluation;
+#                 1 and 2 threads); Tools/parity/parity.sh
 #   make check    the test suite under AddressSanitizer and ThreadSanitizer
 #   make deps     install the system packages (Debian/Ubuntu, as root)
 #   make docs     DocC documentation of ConvKit and ConvKitKernels, as static sites in docs-site/
@@ -23,7 +25,7 @@ TEST_ENV = OPENBLAS_CORETYPE=$${OPENBLAS_CORETYPE:-Haswell} OPENBLAS_L2_SIZE=$${
 
 APT_PACKAGES = libopenblas-dev liblapacke-dev pkg-config
 
-.PHONY: all deps check-blas build test check check-asan check-tsan fuzz bench bench-quick bench-broad demo compare parity docs clean
+.PHONY: all deps check-blas build test check check-asan check-tsan fuzz bench bench-quick bench-broad demo demo-resnet compare parity docs clean
 
 all: build
 
@@ -78,6 +80,10 @@ bench-broad: deps
 demo: deps
 	$(SWIFT) build -c release --product train-lenet $(SWIFTFLAGS)
 	$$($(SWIFT) build -c release --show-bin-path $(SWIFTFLAGS))/train-lenet $(DEMO_ARGS)
+
+demo-resnet: deps
+	$(SWIFT) build -c release --product train-resnet $(SWIFTFLAGS)
+	$$($(SWIFT) build -c release --show-bin-path $(SWIFTFLAGS))/train-resnet $(DEMO_ARGS)
 
 # libFuzzer on every file reader (nested package Fuzz/, built with -sanitize=fuzzer,address);
 # FUZZ_SECONDS per fuzzer (default 60), FUZZERS to pick some. See docs/Fuzzing.md.

@@ -16,10 +16,11 @@ let package = Package(
         .library(name: "ConvKitKernels", targets: ["ConvKitKernels"]),
         .executable(name: "convkit-bench", targets: ["ConvKitBench"]),
         .executable(name: "train-lenet", targets: ["TrainLeNet"]),
+        .executable(name: "train-resnet", targets: ["TrainResNet"]),
         .executable(name: "convkit-parity", targets: ["ConvKitParity"]),
     ],
     dependencies: [
-        // Used only by the executables (benchmark runner, training example, parity runner).
+        // Used only by the executables (benchmark runner, training examples, parity runner).
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
     ],
     targets: [
@@ -62,6 +63,14 @@ let package = Package(
         ),
         .executableTarget(
             name: "TrainLeNet",
+            dependencies: [
+                "ConvKit",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        // The second training example: a small ResNet with batch norm and dropout.
+        .executableTarget(
+            name: "TrainResNet",
             dependencies: [
                 "ConvKit",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

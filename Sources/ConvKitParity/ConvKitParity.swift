@@ -1,10 +1,12 @@
-// convkit-parity: one training step of a torchvision-layout model on a checkpoint and a batch
-// written by PyTorch (Tools/parity/parity.py), for the comparison of `make parity`.
+// convkit-parity: one training step of a reference-layout model (torchvision's, the U-Net and
+// CycleGAN references') on a checkpoint and a batch written by PyTorch (Tools/parity/parity.py),
+// for the comparison of `make parity`.
 //
 // Loads the checkpoint with no renaming (strict), runs the forward pass in the chosen mode, the
-// softmax cross-entropy loss and the backward pass, and writes the logits, the loss, the input
-// gradient and every parameter gradient (`grad.<name>`) to --output, and the model with the
-// buffer updates of the pass applied (running statistics) to --checkpoint-output.
+// loss (softmax cross-entropy against `labels`, or for the image-to-image models the mean squared
+// error against `target`) and the backward pass, and writes the output (`logits`), the loss, the
+// input gradient and every parameter gradient (`grad.<name>`) to --output, and the model with
+// the buffer updates of the pass applied (running statistics) to --checkpoint-output.
 import ArgumentParser
 import ConvKit
 
@@ -14,18 +16,27 @@ struct ConvKitParity: ParsableCommand {
         commandName: "convkit-parity",
         abstract: "One forward/backward pass of a torchvision-layout model on a PyTorch checkpoint.")
 
-    enum Model: String, ExpressibleByArgument { case resnet, vgg, alexnet }
+    enum Model: String, ExpressibleByArgument { case resnet, vgg, alexnet, mobilenetv2, unet, cyclegan }
+    enum LossKind: String, ExpressibleByArgument { case crossEntropy = "cross-entropy", mse }
     enum Mode: String, ExpressibleByArgument { case training, evaluation }
     enum Stem: String, ExpressibleByArgument { case imagenet, small }
 
-    @Option(help: "resnet, vgg or alexnet.")
+    @Option(help: "resnet, vgg, alexnet, mobilenetv2, unet or cyclegan.")
     var model: Model
     @Option(help: "ResNet: 18, 34, 50; VGG: 11, 16.")
     var depth = 18
-    @Option(help: "Output classes.")
+    @Option(help: "Output classes (U-Net: output channels).")
     var classes = 10
-    @Option(help: "Width of the first stage (ResNet, VGG: 64 is torchvision's).")
+    @Option(help: "Width of the first stage (ResNet, VGG: 64 is torchvision's; U-Net: base width; CycleGAN: ngf).")
     var width = 64
+    @Option(help: "MobileNetV2 width multiplier.")
+    var widthMultiplier = 1.0
+    @Option(help: "CycleGAN generator: residual blocks (n_blocks).")
+    var blocks = 9
+    @Option(help: "Input channels (U-Net, CycleGAN).")
+    var inputChannels = 3
+    @Option(help: "cross-entropy (against `labels`) or mse (against `target`).")
+    var loss: LossKind = .crossEntropy
     @Option(help: "ResNet stem: imagenet or small.")
     var stem: Stem = .imagenet
     @Option(help: "Hidden width of the classifier (VGG, AlexNet: 4096 is torchvision's).")
@@ -34,7 +45,7 @@ struct ConvKitParity: ParsableCommand {
     var noBatchNorm = false
     @Option(help: "The model's weights and buffers (safetensors, PyTorch state_dict keys).")
     var weights: String
-    @Option(help: "Safetensors file with `input` [N, 3, H, W] and `labels` [N].")
+    @Option(help: "Safetensors file with `input` [N, C, H, W] and `labels` [N] (cross-entropy) or `target` (mse).")
     var batch: String
     @Option(help: "training or evaluation.")
     var mode: Mode = .training
@@ -54,7 +65,7 @@ struct ConvKitParity: ParsableCommand {
         guard let algorithm = Conv2DAlgorithm(rawValue: convolution) else {
             throw ValidationError("unknown convolution algorithm \(convolution)")
         }
-        var network: Sequential
+        let network: any Layer
         switch model {
         case .resnet:
             network = try ResNet.make(depth: depth, classes: classes, stem: stem == .imagenet ? .imageNet : .smallImage,
@@ -64,20 +75,40 @@ struct ConvKitParity: ParsableCommand {
                                    hiddenFeatures: hidden, convolution: algorithm, using: &rng)
         case .alexnet:
             network = try AlexNet.make(classes: classes, hiddenFeatures: hidden, convolution: algorithm, using: &rng)
+        case .mobilenetv2:
+            network = try MobileNetV2.make(classes: classes, widthMultiplier: widthMultiplier, convolution: algorithm, using: &rng)
+        case .unet:
+            network = try UNet.make(inputChannels: inputChannels, classes: classes, width: width, convolution: algorithm, using: &rng)
+        case .cyclegan:
+            network = try CycleGANGenerator.make(inputChannels: inputChannels, outputChannels: classes, filters: width,
+                                                 residualBlocks: blocks, convolution: algorithm, using: &rng)
         }
+        try step(network)
+    }
+
+    /// Loads, runs one pass and writes the results (see the file comment).
+    func step<L: Layer>(_ initial: L) throws {
+        var network = initial
         try network.loadCheckpoint(from: weights)
         let data = try Safetensors(contentsOf: batch)
-        guard let input = data["input"], let labelTensor = data["labels"] else {
-            throw ValidationError("\(batch) must hold tensors 'input' and 'labels'")
-        }
-        let labels = labelTensor.scalars.map { Int($0) }
+        guard let input = data["input"] else { throw ValidationError("\(batch) must hold a tensor 'input'") }
         let context = ComputeContext(threads: threads)
         let forwardMode: ForwardMode = mode == .training ? .training(seed: seed) : .evaluation
-        let (logits, cache) = try network.forward(input, mode: forwardMode, context: context)
-        let (loss, dLogits) = try Loss.softmaxCrossEntropy(logits: logits, labels: labels, context: context)
-        let (dx, gradients) = try network.backward(dLogits, cache: cache, context: context)
+        let (prediction, cache) = try network.forward(input, mode: forwardMode, context: context)
+        let result: (loss: Float, gradient: Tensor)
+        switch loss {
+        case .crossEntropy:
+            guard let labelTensor = data["labels"] else { throw ValidationError("\(batch) must hold a tensor 'labels'") }
+            result = try Loss.softmaxCrossEntropy(logits: prediction, labels: labelTensor.scalars.map { Int($0) },
+                                                  context: context)
+        case .mse:
+            guard let target = data["target"] else { throw ValidationError("\(batch) must hold a tensor 'target'") }
+            result = try Loss.meanSquaredError(prediction: prediction, target: target, context: context)
+        }
+        let (value, dOutput) = result
+        let (dx, gradients) = try network.backward(dOutput, cache: cache, context: context)
         var tensors: [(name: String, tensor: Tensor)] = [
-            ("logits", logits), ("loss", Tensor([loss])), ("input_gradient", dx),
+            ("logits", prediction), ("loss", Tensor([value])), ("input_gradient", dx),
         ]
         for (name, g) in zip(network.parameterNames, gradients) { tensors.append(("grad.\(name)", g)) }
         try Safetensors(tensors: tensors).write(to: output)

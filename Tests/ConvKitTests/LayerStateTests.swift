@@ -191,8 +191,14 @@ import _ConvKitTestSupport
         let a = try g.add(ReLU(), input: g.input, key: "2")
         let clash = #expect(throws: ShapeError.self) { try g.add(ReLU(), input: a) }  // node 2's index key is taken
         #expect(clash?.message == "Graph key '2' is already used (graph node 2)")
-        #expect((#expect(throws: ShapeError.self) { try g.add(ReLU(), input: a, key: "x.y") })?.reason == .invalidValue)
+        #expect((#expect(throws: ShapeError.self) { try g.add(ReLU(), input: a, key: "x..y") })?.reason == .invalidValue)
+        #expect((#expect(throws: ShapeError.self) { try g.add(ReLU(), input: a, key: "2.y") })?.reason == .invalidValue)
         #expect(g.key(of: a) == "2" && g.nodeCount == 2)
+        // A dotted path names a member of a block without a container of its own (a U-Net's up1).
+        let b = try g.add(try BatchNorm2D(channels: 1), input: a, key: "x.y")
+        #expect(g.key(of: b) == "x.y" && g.bufferNames.first == "x.y.running_mean")
+        let prefix = #expect(throws: ShapeError.self) { try g.add(ReLU(), input: b, key: "x") }
+        #expect(prefix?.message == "Graph key 'x' and key 'x.y' would name the same parameters (one is a path prefix of the other; graph node 3)")
     }
 
     @Test func bufferUpdatesFromAnotherModelAreRefused() throws {

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# ConvKit against PyTorch on torchvision-layout models (`make parity`); see Tools/parity/parity.py.
+# ConvKit against PyTorch on reference-layout models (torchvision, U-Net, CycleGAN; `make parity`); see Tools/parity/parity.py.
 #
 # 1. a Python venv (.venv-parity, git-ignored) with numpy, safetensors and torch (the CPU wheel,
 #    from pip's index or find-links);

@@ -15,9 +15,10 @@
 /// several layers receives the sum of their contributions.
 ///
 /// Each node has a key, by default its index (the input is node 0), or the one given to `add`
-/// (`"conv1"`, `"downsample"`: a torchvision block's attribute names). Parameters and buffers
-/// are named `"<key>.<name>"`; in training mode each layer gets the mode's
-/// ``ForwardMode/child(_:)`` for its key.
+/// (`"conv1"`, `"downsample"`: a torchvision block's attribute names), or a dotted path
+/// (`"up1.up"`, `"up1.conv"`: the members of a PyTorch block with two inputs, which a one-input
+/// container cannot hold). Parameters and buffers are named `"<key>.<name>"`; in training mode
+/// each layer gets the mode's ``ForwardMode/child(_:)`` for each component of its key.
 public struct Graph: Layer, ProbedLayer {
     /// A value of the graph (the input, or a layer's output).
     public struct Node: Hashable, Sendable, CustomStringConvertible {
@@ -52,13 +53,31 @@ public struct Graph: Layer, ProbedLayer {
     }
 
     /// The key of the next node: `key`, checked, or the node's index.
+    ///
+    /// A key is a child key (`conv1`) or a dotted path of child keys (`up1.conv`): the node is
+    /// then a member of a submodule that has no container of its own, such as a block with two
+    /// inputs (a U-Net's `up1` reads the layer below and the skip connection). No key may equal
+    /// another or be a path prefix of it (`up1` beside `up1.up`), so parameter names stay unique.
     private func nextKey(_ key: String?) throws(ShapeError) -> String {
         let chosen = key ?? String(operations.count)
-        try validateChildKey(chosen, "Graph")
-        if keys.contains(chosen) {
-            throw ShapeError(.invalidValue, "Graph key '\(chosen)' is already used (graph node \(operations.count))")
+        if chosen.isEmpty || chosen.split(separator: ".", omittingEmptySubsequences: false).contains(where: \.isEmpty) {
+            throw ShapeError(.invalidValue,
+                "Graph key '\(chosen)' must be a non-empty key or a dotted path of non-empty keys (graph node \(operations.count))")
+        }
+        for existing in keys where existing == chosen || existing.hasPrefix(chosen + ".") || chosen.hasPrefix(existing + ".") {
+            throw ShapeError(.invalidValue,
+                existing == chosen ? "Graph key '\(chosen)' is already used (graph node \(operations.count))"
+                    : "Graph key '\(chosen)' and key '\(existing)' would name the same parameters (one is a path prefix of the other; graph node \(operations.count))")
         }
         return chosen
+    }
+
+    /// The mode of node `index`: ``ForwardMode/child(_:)`` applied per component of its key, as
+    /// if the path's submodules were nested containers.
+    private func childMode(_ mode: ForwardMode, _ index: Int) -> ForwardMode {
+        let key = keys[index]
+        if !key.contains(".") { return mode.child(key) }
+        return key.split(separator: ".").reduce(mode) { $0.child(String($1)) }
     }
 
     /// The key of `node` (its index unless a key was given to `add`).
@@ -67,10 +86,12 @@ public struct Graph: Layer, ProbedLayer {
     }
 
     /// Adds `layer` applied to `input`; returns its output node. `key` names the node's
-    /// parameters and buffers (default: the node's index).
+    /// parameters and buffers (default: the node's index); it may be a dotted path
+    /// (`"up1.conv"`, a member of a two-input block).
     ///
-    /// - Throws: ``ShapeError`` `.invalidValue` for an unknown node, or a key that is empty,
-    ///   contains `.` or is already used.
+    /// - Throws: ``ShapeError`` `.invalidValue` for an unknown node, or a key that is empty, has
+    ///   an empty path component, is already used, or is a path prefix of another key (or the
+    ///   other way round).
     @discardableResult
     public mutating func add(_ layer: some Layer, input: Node, key: String? = nil) throws(ShapeError) -> Node {
         try check(input)
@@ -209,7 +230,7 @@ public struct Graph: Layer, ProbedLayer {
             case .input:
                 throw ShapeError(.invalidValue, "graph has a second input node")
             case .layer(let l, let source):
-                let (y, c) = try probedForward(l, values[source.index], mode.child(keys[i]), context, &probe, path: node)
+                let (y, c) = try probedForward(l, values[source.index], childMode(mode, i), context, &probe, path: node)
                 values.append(y); caches.append(c)
             case .merge(let m, let sources):
                 let (y, c) = try openMergeForward(m, sources.map { values[$0.index] }, context)

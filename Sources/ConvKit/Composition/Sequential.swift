@@ -23,13 +23,19 @@ public struct Sequential: Layer, ProbedLayer {
     /// - Throws: ``ShapeError`` `.invalidValue` for an empty key, a key containing `.`, or a
     ///   key given twice.
     public init(named layers: KeyValuePairs<String, any Layer>) throws(ShapeError) {
+        try self.init(keyed: layers.map { (key: $0.key, layer: $0.value) })
+    }
+
+    /// Layers with the given keys, from a list built at run time (a model whose optional parts
+    /// depend on its options); the keys are checked as in ``init(named:)``.
+    public init(keyed layers: [(key: String, layer: any Layer)]) throws(ShapeError) {
         var seen = Set<String>()
         for (key, _) in layers {
             try validateChildKey(key, "Sequential")
             if !seen.insert(key).inserted { throw ShapeError(.invalidValue, "Sequential child key '\(key)' is given twice") }
         }
-        self.layers = layers.map(\.value)
-        self.keys = layers.map(\.key)
+        self.layers = layers.map { $0.layer }
+        self.keys = layers.map { $0.key }
     }
 
     /// The key of layer `index` (see ``keys``).

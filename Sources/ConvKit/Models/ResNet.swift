@@ -13,9 +13,10 @@
 ///     layer3   blocks[2] × block(4w), the first stride 2    → [N, 4w·e, H/16, W/16]
 ///     layer4   blocks[3] × block(8w), the first stride 2    → [N, 8w·e, H/32, W/32]
 ///     avgpool  AdaptiveAvgPool2D 1×1, flatten               → [N, 8w·e]
+///     dropout  Dropout(p), only when p > 0 (not in torchvision)
 ///     fc       Dense 8w·e → classes                         → [N, classes] logits
 ///
-/// `w` is ``make(block:blocks:classes:stem:width:zeroInitResidual:convolution:using:)``'s
+/// `w` is ``make(block:blocks:classes:stem:width:inputChannels:dropout:zeroInitResidual:convolution:using:)``'s
 /// `width` (torchvision: 64), `e` the block's ``Block/expansion``; sizes halve with rounding up
 /// (`(H − 1)/2 + 1`). Every block is a ``Graph`` (``basicBlock(inputChannels:planes:stride:zeroInitResidual:convolution:using:)``,
 /// ``bottleneck(inputChannels:planes:stride:zeroInitResidual:convolution:using:)``); each stage
@@ -71,10 +72,12 @@ public enum ResNet {
     /// torchvision's ResNet-`depth` (``configuration(depth:)``), e.g.
     /// `try ResNet.make(depth: 18, classes: 10, using: &rng)` for `resnet18(num_classes=10)`.
     public static func make(depth: Int, classes: Int = 1000, stem: Stem = .imageNet, width: Int = 64,
+                            inputChannels: Int = 3, dropout: Float = 0,
                             zeroInitResidual: Bool = false, convolution: Conv2DAlgorithm = .automatic,
                             using generator: inout some RandomNumberGenerator) throws(ShapeError) -> Sequential {
         let (block, blocks) = try configuration(depth: depth)
         return try make(block: block, blocks: blocks, classes: classes, stem: stem, width: width,
+                        inputChannels: inputChannels, dropout: dropout,
                         zeroInitResidual: zeroInitResidual, convolution: convolution, using: &generator)
     }
 
@@ -85,24 +88,33 @@ public enum ResNet {
     ///     has `width · 2^(k−1)` planes. Smaller widths give the same keys with smaller tensors
     ///     (not torchvision's `width_per_group`, which widens only the bottleneck's inner
     ///     convolutions).
+    ///   - inputChannels: channels of the images (torchvision: 3); `conv1.weight` is
+    ///     `[w, inputChannels, k, k]` (1 for grey-scale digits).
+    ///   - dropout: when > 0, a ``Dropout`` of this probability between the pooled features and
+    ///     `fc` (node key `dropout`, parameter-free, so the keys are unchanged; torchvision's
+    ///     ResNet has none, the PyTorch counterpart is an `nn.Dropout` applied before `fc`).
     ///   - zeroInitResidual: torchvision's `zero_init_residual`: the last batch norm of every
     ///     block (`bn2` of a basic block, `bn3` of a bottleneck) starts with weight 0, so each
     ///     block starts as the identity.
-    /// - Throws: ``ShapeError`` `.invalidValue` unless `blocks` has four counts >= 1;
-    ///   `.nonPositive` for `classes` or `width` < 1.
+    /// - Throws: ``ShapeError`` `.invalidValue` unless `blocks` has four counts >= 1, or for a
+    ///   dropout probability outside `[0, 1]`; `.nonPositive` for `classes`, `width` or
+    ///   `inputChannels` < 1.
     public static func make(block: Block, blocks: [Int], classes: Int = 1000, stem: Stem = .imageNet, width: Int = 64,
+                            inputChannels: Int = 3, dropout: Float = 0,
                             zeroInitResidual: Bool = false, convolution: Conv2DAlgorithm = .automatic,
                             using generator: inout some RandomNumberGenerator) throws(ShapeError) -> Sequential {
         if blocks.count != 4 || blocks.contains(where: { $0 < 1 }) {
             throw ShapeError(.invalidValue, "ResNet needs four stages of at least one block each, got \(blocks)")
         }
-        if classes < 1 || width < 1 {
-            throw ShapeError(.nonPositive, "ResNet needs classes >= 1 and width >= 1, got \(classes) and \(width)")
+        if classes < 1 || width < 1 || inputChannels < 1 {
+            throw ShapeError(.nonPositive,
+                "ResNet needs classes, width and inputChannels >= 1, got \(classes), \(width) and \(inputChannels)")
         }
+        let classifierDropout = try Dropout(probability: dropout)
         let conv1 = stem == .imageNet
-            ? try Conv2D(inputChannels: 3, outputChannels: width, kernelSize: 7, stride: 2, padding: 3, bias: false,
+            ? try Conv2D(inputChannels: inputChannels, outputChannels: width, kernelSize: 7, stride: 2, padding: 3, bias: false,
                          initializer: .heNormalFanOut, algorithm: convolution, using: &generator)
-            : try Conv2D(inputChannels: 3, outputChannels: width, kernelSize: 3, stride: 1, padding: 1, bias: false,
+            : try Conv2D(inputChannels: inputChannels, outputChannels: width, kernelSize: 3, stride: 1, padding: 1, bias: false,
                          initializer: .heNormalFanOut, algorithm: convolution, using: &generator)
         let bn1 = try BatchNorm2D(channels: width)
         var stages: [Sequential] = []
@@ -125,21 +137,15 @@ public enum ResNet {
             stages.append(Sequential(stage))
         }
         let fc = try Dense(inputFeatures: channels, outputFeatures: classes, initializer: .pyTorchDefault, using: &generator)
-        let avgpool = try AdaptiveAvgPool2D(outputSize: 1)
-        switch stem {
-        case .imageNet:
-            return try Sequential(named: [
-                "conv1": conv1, "bn1": bn1, "relu": ReLU(), "maxpool": try MaxPool2D(window: 3, stride: 2, padding: 1),
-                "layer1": stages[0], "layer2": stages[1], "layer3": stages[2], "layer4": stages[3],
-                "avgpool": avgpool, "flatten": Flatten(), "fc": fc,
-            ])
-        case .smallImage:
-            return try Sequential(named: [
-                "conv1": conv1, "bn1": bn1, "relu": ReLU(),
-                "layer1": stages[0], "layer2": stages[1], "layer3": stages[2], "layer4": stages[3],
-                "avgpool": avgpool, "flatten": Flatten(), "fc": fc,
-            ])
-        }
+        var layers: [(key: String, layer: any Layer)] = [(key: "conv1", layer: conv1), (key: "bn1", layer: bn1),
+                                                         (key: "relu", layer: ReLU())]
+        if stem == .imageNet { layers.append((key: "maxpool", layer: try MaxPool2D(window: 3, stride: 2, padding: 1))) }
+        for (k, stage) in stages.enumerated() { layers.append((key: "layer\(k + 1)", layer: stage)) }
+        layers.append((key: "avgpool", layer: try AdaptiveAvgPool2D(outputSize: 1)))
+        layers.append((key: "flatten", layer: Flatten()))
+        if dropout > 0 { layers.append((key: "dropout", layer: classifierDropout)) }
+        layers.append((key: "fc", layer: fc))
+        return try Sequential(keyed: layers)
     }
 
     /// torchvision's `BasicBlock`:
