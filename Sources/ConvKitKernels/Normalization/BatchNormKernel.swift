@@ -24,19 +24,14 @@ public enum BatchNormKernel {
             for c in range {
                 var total = 0.0
                 for n in 0..<batch {
-                    let row = x.base + (n * channels + c) * plane
-                    var partial: Float = 0
-                    for p in 0..<plane { partial += row[p] }
-                    total += Double(partial)
+                    total += Double(RowReduction.sum(x.base + (n * channels + c) * plane, plane))
                 }
                 let average = total / m
                 let centre = Float(average)
                 var squares = 0.0
                 for n in 0..<batch {
-                    let row = x.base + (n * channels + c) * plane
-                    var partial: Float = 0
-                    for p in 0..<plane { let d = row[p] - centre; partial += d * d }
-                    squares += Double(partial)
+                    squares += Double(RowReduction.squaredDeviations(x.base + (n * channels + c) * plane, plane,
+                                                                     from: centre))
                 }
                 mu[c] = centre
                 v[c] = Float(squares / m)
@@ -143,8 +138,7 @@ public enum BatchNormKernel {
                 for n in 0..<batch {
                     let offset = (n * channels + c) * plane
                     let hr = xhat.base + offset, gr = dy.base + offset
-                    var a: Float = 0, b: Float = 0
-                    for p in 0..<plane { a += gr[p]; b += gr[p] * hr[p] }
+                    let (a, b) = RowReduction.sumAndDot(gr, hr, plane)
                     sumDy += Double(a)
                     sumDyXhat += Double(b)
                 }

@@ -9,7 +9,7 @@
 /// - ``PoolingAlgorithm/naive``: the formulas above as loops on the caller's thread (the
 ///   reference; sums in `Float` in row-major order of the bin).
 /// - ``PoolingAlgorithm/simd``: `parallelFor` over the planes; output 1×1 (global average
-///   pooling) sums each plane with eight `SIMD8` accumulators and fills each plane's gradient
+///   pooling) sums each plane with `RowReduction.sum` (four `SIMD8` accumulators) and fills each plane's gradient
 ///   with one value; other sizes sum each bin's rows with `SIMD8` vectors of columns.
 ///
 /// Results equal the naive ones up to the summation order.
@@ -30,7 +30,7 @@ public enum AdaptiveAvgPool2DKernel {
                 for p in range {
                     let xp = UnsafePointer(x.base + p * g.inputPlane), yp = y.base + p * g.outputPlane
                     if g.isGlobal {
-                        yp[0] = sum(xp, count: g.inputPlane) / Float(g.inputPlane)
+                        yp[0] = RowReduction.sum(xp, g.inputPlane) / Float(g.inputPlane)
                     } else {
                         forwardPlaneVectorised(g, xp, yp)
                     }
@@ -88,7 +88,7 @@ public enum AdaptiveAvgPool2DKernel {
             for j in 0..<g.outputWidth {
                 let columns = g.columns(j)
                 var s: Float = 0
-                for h in rows { s += sum(x + h * g.inputWidth + columns.lowerBound, count: columns.count) }
+                for h in rows { s += RowReduction.sum(x + h * g.inputWidth + columns.lowerBound, columns.count) }
                 y[i * g.outputWidth + j] = s / Float(rows.count * columns.count)
             }
         }
@@ -106,40 +106,5 @@ public enum AdaptiveAvgPool2DKernel {
                 for h in rows { for w in columns { dx[h * g.inputWidth + w] += share } }
             }
         }
-    }
-
-    /// `Σ x[0 ..< count]`: eight `SIMD8` accumulators (64 values per step), then a scalar tail.
-    @inline(__always)
-    static func sum(_ x: UnsafePointer<Float>, count: Int) -> Float {
-        var k = 0
-        var total: Float = 0
-        if count >= 64 {
-            var a0 = SIMD8<Float>(), a1 = SIMD8<Float>(), a2 = SIMD8<Float>(), a3 = SIMD8<Float>()
-            var a4 = SIMD8<Float>(), a5 = SIMD8<Float>(), a6 = SIMD8<Float>(), a7 = SIMD8<Float>()
-            let raw = UnsafeRawPointer(x)
-            while k + 64 <= count {
-                a0 += raw.loadUnaligned(fromByteOffset: (k + 0) * 4, as: SIMD8<Float>.self)
-                a1 += raw.loadUnaligned(fromByteOffset: (k + 8) * 4, as: SIMD8<Float>.self)
-                a2 += raw.loadUnaligned(fromByteOffset: (k + 16) * 4, as: SIMD8<Float>.self)
-                a3 += raw.loadUnaligned(fromByteOffset: (k + 24) * 4, as: SIMD8<Float>.self)
-                a4 += raw.loadUnaligned(fromByteOffset: (k + 32) * 4, as: SIMD8<Float>.self)
-                a5 += raw.loadUnaligned(fromByteOffset: (k + 40) * 4, as: SIMD8<Float>.self)
-                a6 += raw.loadUnaligned(fromByteOffset: (k + 48) * 4, as: SIMD8<Float>.self)
-                a7 += raw.loadUnaligned(fromByteOffset: (k + 56) * 4, as: SIMD8<Float>.self)
-                k += 64
-            }
-            total = (((a0 + a1) + (a2 + a3)) + ((a4 + a5) + (a6 + a7))).sum()
-        }
-        if k + 8 <= count {
-            var a = SIMD8<Float>()
-            let raw = UnsafeRawPointer(x)
-            while k + 8 <= count {
-                a += raw.loadUnaligned(fromByteOffset: k * 4, as: SIMD8<Float>.self)
-                k += 8
-            }
-            total += a.sum()
-        }
-        while k < count { total += x[k]; k += 1 }
-        return total
     }
 }
