@@ -70,6 +70,11 @@ public protocol Layer: Sendable {
     func backward(_ outputGradient: Tensor, cache: Cache, context: ComputeContext)
         throws(ShapeError) -> (inputGradient: Tensor, parameterGradients: [Tensor])
 
+    /// The parameter gradients of ``backward(_:cache:context:)`` without the input gradient, for
+    /// a layer whose input needs none (the first layer of a model, fed by data): convolution and
+    /// dense layers skip that product. Default: `backward`'s parameter gradients.
+    func parameterGradients(_ outputGradient: Tensor, cache: Cache, context: ComputeContext) throws(ShapeError) -> [Tensor]
+
     /// Inference (evaluation mode): the output only.
     func callAsFunction(_ input: Tensor, context: ComputeContext) throws(ShapeError) -> Tensor
 }
@@ -150,6 +155,10 @@ extension Layer {
     }
 
     public func bufferUpdates(in cache: Cache) -> [BufferUpdate] { [] }
+
+    public func parameterGradients(_ outputGradient: Tensor, cache: Cache, context: ComputeContext) throws(ShapeError) -> [Tensor] {
+        try backward(outputGradient, cache: cache, context: context).parameterGradients
+    }
 
     public func callAsFunction(_ input: Tensor, context: ComputeContext) throws(ShapeError) -> Tensor {
         try forward(input, context: context).output

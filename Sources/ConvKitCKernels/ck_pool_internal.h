@@ -23,7 +23,7 @@ static inline ck_pool_window ck_pool_window_at(int64_t o, int64_t stride, int64_
 /// `*lower == *upper`).
 static inline void ck_pool_interior_columns(const ck_pool2d_geometry *g, int64_t *lower, int64_t *upper) {
     int64_t S = g->stride_width, P = g->padding_width, OW = g->output_width;
-    int64_t lo = (P + S - 1) / S;
+    int64_t lo = P / S + (P % S != 0);  /* ceil(P / S) without overflow for strides near INT64_MAX */
     if (lo > OW) lo = OW;
     int64_t last = g->input_width + P - g->window_width;
     int64_t up = last < 0 ? 0 : last / S + 1;

@@ -113,6 +113,36 @@ func avgPoolBackward(_ g: Pool2DGeometry, _ algorithm: PoolingAlgorithm, countPa
 }
 
 @Suite struct MaxPoolingTests {
+    /// Strides near `Int.max` (one output column, windows partly in the padding) write the
+    /// output and nothing around it, at every SIMD level: the interior-column bound is a ceiling
+    /// division that must not overflow.
+    @Test func hugeStridesStayInsideTheOutput() throws {
+        let g = try Pool2DGeometry(batch: 2, channels: 3, inputHeight: 5, inputWidth: 5, windowHeight: 3, windowWidth: 3,
+                                   strideHeight: Int.max, strideWidth: Int.max, paddingHeight: 2, paddingWidth: 2)
+        let x: [Float] = (0..<(2 * 3 * 25)).map { (i: Int) -> Float in Float((i * 37) % 23) - 11 }
+        let n = g.outputCount, margin = 32
+        for context in poolSerialContexts {
+            var y = [Float](repeating: .nan, count: n + 2 * margin)
+            var k = [Int32](repeating: -7, count: n + 2 * margin)
+            x.withUnsafeBufferPointer { xp in
+                y.withUnsafeMutableBufferPointer { yp in
+                    k.withUnsafeMutableBufferPointer { kp in
+                        MaxPool2DKernel.forward(g, algorithm: .simd, input: xp,
+                                                output: UnsafeMutableBufferPointer(rebasing: yp[margin..<(margin + n)]),
+                                                indices: UnsafeMutableBufferPointer(rebasing: kp[margin..<(margin + n)]),
+                                                context: context)
+                    }
+                }
+            }
+            let outside = Array(0..<margin) + Array((margin + n)..<(n + 2 * margin))
+            #expect(outside.allSatisfy { y[$0].isNaN && k[$0] == -7 }, "\(context.simdLevel)")
+            // The one window covers padding and the plane's first element only.
+            for plane in 0..<(2 * 3) {
+                #expect(y[margin + plane] == x[plane * 25], "\(context.simdLevel) plane \(plane)")
+            }
+        }
+    }
+
     @Test func workedExample() throws {
         // [[1 1 2 4],[5 6 7 8],[3 2 1 0],[1 2 3 4]], 2x2 stride 2 → [[6 8],[3 4]]; winners are
         // 6 at (1,1) = 5, 8 at (1,3) = 7, 3 at (2,0) = 8, 4 at (3,3) = 15.

@@ -24,6 +24,14 @@ func openBackward<L: Layer>(_ layer: L, _ outputGradient: Tensor, _ cache: any S
     return try layer.backward(outputGradient, cache: typed, context: context)
 }
 
+func openParameterGradients<L: Layer>(_ layer: L, _ outputGradient: Tensor, _ cache: any Sendable, _ context: ComputeContext)
+    throws(ShapeError) -> [Tensor] {
+    guard let typed = cache as? L.Cache else {
+        throw ShapeError(.invalidValue, "cache of type \(type(of: cache)) does not belong to layer \(L.self)")
+    }
+    return try layer.parameterGradients(outputGradient, cache: typed, context: context)
+}
+
 func openUpdate<L: Layer>(_ layer: inout L, offset: Int, _ body: (Int, inout Tensor) -> Void) {
     layer.updateParameters { i, p in body(offset + i, &p) }
 }

@@ -41,6 +41,10 @@ public struct FixedMode<Wrapped: Layer>: Layer {
         try wrapped.backward(outputGradient, cache: cache, context: context)
     }
 
+    public func parameterGradients(_ outputGradient: Tensor, cache: Cache, context: ComputeContext) throws(ShapeError) -> [Tensor] {
+        try wrapped.parameterGradients(outputGradient, cache: cache, context: context)
+    }
+
     public func callAsFunction(_ input: Tensor, context: ComputeContext) throws(ShapeError) -> Tensor {
         isTraining ? try forward(input, context: context).output : try wrapped(input, context: context)
     }

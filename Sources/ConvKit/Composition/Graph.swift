@@ -247,51 +247,73 @@ public struct Graph: Layer, ProbedLayer {
         return try backward(outputGradient, cache: cache, context: context, probe: &probe, path: "")
     }
 
+    /// Layers fed by the graph's input get no input gradient (``Layer/parameterGradients(_:cache:context:)``).
+    public func parameterGradients(_ outputGradient: Tensor, cache: Cache, context: ComputeContext) throws(ShapeError) -> [Tensor] {
+        var probe = NonFiniteProbe(active: false)
+        return try backward(outputGradient, cache: cache, context: context, probe: &probe, path: "", inputGradient: false).parameterGradients
+    }
+
     func backward(_ outputGradient: Tensor, cache: Cache, context: ComputeContext, probe: inout NonFiniteProbe, path: String)
+        throws(ShapeError) -> (inputGradient: Tensor, parameterGradients: [Tensor]) {
+        try backward(outputGradient, cache: cache, context: context, probe: &probe, path: path, inputGradient: true)
+    }
+
+    func backward(_ outputGradient: Tensor, cache: Cache, context: ComputeContext, probe: inout NonFiniteProbe, path: String,
+                  inputGradient: Bool)
         throws(ShapeError) -> (inputGradient: Tensor, parameterGradients: [Tensor]) {
         if cache.shapes.count != operations.count {
             throw ShapeError(.mismatch, "Graph cache has \(cache.shapes.count) nodes, expected \(operations.count)")
         }
         try ShapeCheck.equal(outputGradient.shape, cache.shapes[output.index], "Graph output gradient")
-        // Gradients start at zero for every node and accumulate over consumers.
-        var gradients = cache.shapes.map { Tensor.zeros($0) }
-        var reached = [Bool](repeating: false, count: operations.count)
-        Self.accumulate(outputGradient, into: &gradients[output.index], context: context)
-        reached[output.index] = true
+        // A node's gradient is the first consumer's contribution, later ones added to it;
+        // nodes no consumer reached have none.
+        var gradients = [Tensor?](repeating: nil, count: operations.count)
+        gradients[output.index] = outputGradient
         var perNode = [[Tensor]](repeating: [], count: operations.count)
         for i in operations.indices.reversed() {
             switch operations[i] {
             case .input:
                 continue
             case .layer(let l, let source):
-                if !reached[i] {
+                guard let gradient = gradients[i] else {
                     perNode[i] = l.parameters.map { Tensor.zeros($0.shape) }  // does not feed the output
                     continue
                 }
-                let (dx, dθ) = try probedBackward(l, gradients[i], cache.caches[i] ?? (), context, &probe,
+                gradients[i] = nil  // its last use: the layer may reuse the storage
+                if source.index == 0 && !inputGradient {
+                    perNode[i] = try openParameterGradients(l, gradient, cache.caches[i] ?? (), context)
+                    continue
+                }
+                let (dx, dθ) = try probedBackward(l, gradient, cache.caches[i] ?? (), context, &probe,
                                                   path: NonFiniteProbe.path(path, keys[i]))
                 perNode[i] = dθ
                 Self.accumulate(dx, into: &gradients[source.index], context: context)
-                reached[source.index] = true
             case .merge(let m, let sources):
-                if !reached[i] { continue }
-                let dxs = try openMergeBackward(m, gradients[i], cache.caches[i] ?? (), context)
+                guard let gradient = gradients[i] else { continue }
+                gradients[i] = nil
+                let dxs = try openMergeBackward(m, gradient, cache.caches[i] ?? (), context)
                 for dx in dxs { probe.check(dx, .inputGradient, layer: NonFiniteProbe.path(path, keys[i]), type: type(of: m)) }
                 for (k, source) in sources.enumerated() {
                     Self.accumulate(dxs[k], into: &gradients[source.index], context: context)
-                    reached[source.index] = true
                 }
             }
         }
-        return (gradients[0], perNode.flatMap { $0 })
+        return (gradients[0] ?? Tensor.zeros(cache.shapes[0]), perNode.flatMap { $0 })
     }
 
-    /// `total += value` through ``ElementwiseKernel/accumulate(_:into:context:)`` (shapes
-    /// equal by construction: each gradient has the shape of the value it belongs to).
-    private static func accumulate(_ value: Tensor, into total: inout Tensor, context: ComputeContext) {
-        require(value.shape == total.shape, "internal: gradient \(value.shape) for value \(total.shape)")
-        value.withUnsafeBufferPointer { v in
-            total.withUnsafeMutableBufferPointer { t in ElementwiseKernel.accumulate(v, into: t, context: context) }
+    /// `total += value` through ``ElementwiseKernel/accumulate(_:into:context:)``, or
+    /// `total = value` for the first contribution (shapes equal by construction: each gradient
+    /// has the shape of the value it belongs to).
+    private static func accumulate(_ value: Tensor, into total: inout Tensor?, context: ComputeContext) {
+        guard var sum = total else {
+            total = value
+            return
         }
+        total = nil  // `sum` holds the only reference: added in place
+        require(value.shape == sum.shape, "internal: gradient \(value.shape) for value \(sum.shape)")
+        value.withUnsafeBufferPointer { v in
+            sum.withUnsafeMutableBufferPointer { t in ElementwiseKernel.accumulate(v, into: t, context: context) }
+        }
+        total = sum
     }
 }

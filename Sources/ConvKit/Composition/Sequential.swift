@@ -118,6 +118,23 @@ public struct Sequential: Layer, ProbedLayer {
         return try backward(outputGradient, cache: cache, context: context, probe: &probe, path: "")
     }
 
+    /// The first layer's ``Layer/parameterGradients(_:cache:context:)``: no input gradient.
+    public func parameterGradients(_ outputGradient: Tensor, cache: Cache, context: ComputeContext) throws(ShapeError) -> [Tensor] {
+        if cache.count != layers.count {
+            throw ShapeError(.mismatch, "Sequential cache holds \(cache.count) entries, expected \(layers.count) (one per layer)")
+        }
+        guard let first = layers.first else { return [] }
+        var gradient = outputGradient
+        var perLayer = [[Tensor]](repeating: [], count: layers.count)
+        for i in layers.indices.dropFirst().reversed() {
+            let (dx, dθ) = try openBackward(layers[i], gradient, cache[i], context)
+            perLayer[i] = dθ
+            gradient = dx
+        }
+        perLayer[0] = try openParameterGradients(first, gradient, cache[0], context)
+        return perLayer.flatMap { $0 }
+    }
+
     func backward(_ outputGradient: Tensor, cache: Cache, context: ComputeContext, probe: inout NonFiniteProbe, path: String)
         throws(ShapeError) -> (inputGradient: Tensor, parameterGradients: [Tensor]) {
         if cache.count != layers.count {

@@ -248,7 +248,7 @@ struct BatchNormCore: Sendable {
             throw ShapeError(.invalidValue,
                 "\(name) expected more than 1 value per channel when using batch statistics, got input shape \(input.shape)")
         }
-        var mean = runningMean.scalars, variance = runningVariance.scalars
+        var mean = Scratch(copying: runningMean), variance = Scratch(copying: runningVariance)
         if batchStatistics {
             mean = scratch(channels)
             variance = scratch(channels)
@@ -307,7 +307,7 @@ struct BatchNormCore: Sendable {
                        BufferUpdate(index: 2, value: counter)]
         }
         let cache = BatchNormCache(normalized: Tensor(uncheckedShape: input.shape, scalars: normalized),
-                                   inverseStandardDeviation: inverse, usedBatchStatistics: batchStatistics,
+                                   inverseStandardDeviation: inverse.array, usedBatchStatistics: batchStatistics,
                                    updates: updates, batch: batch, plane: plane)
         return (Tensor(uncheckedShape: input.shape, scalars: output), cache)
     }

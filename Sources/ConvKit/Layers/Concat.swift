@@ -75,11 +75,11 @@ func withBuffers<R>(_ tensors: [Tensor], _ body: ([UnsafeBufferPointer<Float>]) 
 }
 
 /// `body` with mutable storage of every array from `k` on (nested `withUnsafeMutableBufferPointer`).
-func withMutableBuffers<R>(_ arrays: inout [[Float]], _ k: Int, _ acc: [UnsafeMutableBufferPointer<Float>],
+func withMutableBuffers<R>(_ arrays: inout [Scratch], _ k: Int, _ acc: [UnsafeMutableBufferPointer<Float>],
                            _ body: ([UnsafeMutableBufferPointer<Float>]) -> R) -> R {
     if k == arrays.count { return body(acc) }
     var current = arrays[k]
-    arrays[k] = []
+    arrays[k] = Scratch(count: 0)
     defer { arrays[k] = current }
     return current.withUnsafeMutableBufferPointer { withMutableBuffers(&arrays, k + 1, acc + [$0], body) }
 }

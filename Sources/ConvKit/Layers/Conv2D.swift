@@ -192,24 +192,37 @@ public struct Conv2D: Layer {
     /// Returns `(dL/dx, [dL/dfilter, dL/dbias])` (`[dL/dfilter]` without bias).
     public func backward(_ outputGradient: Tensor, cache: Cache, context: ComputeContext)
         throws(ShapeError) -> (inputGradient: Tensor, parameterGradients: [Tensor]) {
+        let (dx, dθ) = try backward(outputGradient, cache: cache, inputGradient: true, context: context)
+        return (dx ?? Tensor.zeros(cache.input.shape), dθ)
+    }
+
+    /// `[dL/dfilter, dL/dbias]` (`[dL/dfilter]` without bias): no backward-data convolution.
+    public func parameterGradients(_ outputGradient: Tensor, cache: Cache, context: ComputeContext) throws(ShapeError) -> [Tensor] {
+        try backward(outputGradient, cache: cache, inputGradient: false, context: context).parameterGradients
+    }
+
+    func backward(_ outputGradient: Tensor, cache: Cache, inputGradient: Bool, context: ComputeContext)
+        throws(ShapeError) -> (inputGradient: Tensor?, parameterGradients: [Tensor]) {
         let g = cache.geometry
         let expected = Shape(uncheckedDimensions: [g.batch, g.outputChannels, g.outputHeight, g.outputWidth], count: g.outputCount)
         try ShapeCheck.equal(outputGradient.shape, expected, "Conv2D output gradient")
         try validateParameters()
         try ShapeCheck.equal(filterShape, Shape(uncheckedDimensions: [g.outputChannels, g.inputChannelsPerGroup, g.kernelHeight, g.kernelWidth],
                                                 count: g.filterCount), "Conv2D filter (cache from a layer of another shape)")
-        let workspaceCount = max(Conv2DKernel.workspaceCount(g, algorithm: algorithm, direction: .backwardData),
+        let workspaceCount = max(inputGradient ? Conv2DKernel.workspaceCount(g, algorithm: algorithm, direction: .backwardData) : 0,
                                  Conv2DKernel.workspaceCount(g, algorithm: algorithm, direction: .backwardFilter))
         try ShapeCheck.fitsInMemory([g.inputCount, g.filterCount, workspaceCount], "Conv2D backward on \(g)")
-        var dx = scratch(g.inputCount), dw = scratch(g.filterCount), db = scratch(hasBias ? g.outputChannels : 0)
+        var dx = scratch(inputGradient ? g.inputCount : 0), dw = scratch(g.filterCount), db = scratch(hasBias ? g.outputChannels : 0)
         var workspace = scratch(workspaceCount)
         outputGradient.withUnsafeBufferPointer { dy in
             filter.withUnsafeBufferPointer { w in
                 cache.input.withUnsafeBufferPointer { x in
                     workspace.withUnsafeMutableBufferPointer { ws in
-                        dx.withUnsafeMutableBufferPointer { dxp in
-                            Conv2DKernel.backwardData(g, algorithm: algorithm, outputGradient: dy, filter: w,
-                                                      inputGradient: dxp, workspace: ws, context: context)
+                        if inputGradient {
+                            dx.withUnsafeMutableBufferPointer { dxp in
+                                Conv2DKernel.backwardData(g, algorithm: algorithm, outputGradient: dy, filter: w,
+                                                          inputGradient: dxp, workspace: ws, context: context)
+                            }
                         }
                         dw.withUnsafeMutableBufferPointer { dwp in
                             db.withUnsafeMutableBufferPointer { dbp in
@@ -223,9 +236,9 @@ public struct Conv2D: Layer {
             }
         }
         let filterGradient = Tensor(uncheckedShape: filter.shape, scalars: dw)
-        guard hasBias else { return (Tensor(uncheckedShape: cache.input.shape, scalars: dx), [filterGradient]) }
+        let inputGradientTensor = inputGradient ? Tensor(uncheckedShape: cache.input.shape, scalars: dx) : nil
+        guard hasBias else { return (inputGradientTensor, [filterGradient]) }
         let biasShape = Shape(uncheckedDimensions: [outputChannels], count: outputChannels)
-        return (Tensor(uncheckedShape: cache.input.shape, scalars: dx),
-                [filterGradient, Tensor(uncheckedShape: biasShape, scalars: db)])
+        return (inputGradientTensor, [filterGradient, Tensor(uncheckedShape: biasShape, scalars: db)])
     }
 }

@@ -90,19 +90,32 @@ public struct Dense: Layer {
     /// Returns `(dL/dx, [dL/dW, dL/db])`.
     public func backward(_ outputGradient: Tensor, cache: Cache, context: ComputeContext)
         throws(ShapeError) -> (inputGradient: Tensor, parameterGradients: [Tensor]) {
+        let (dx, dθ) = try backward(outputGradient, cache: cache, inputGradient: true, context: context)
+        return (dx ?? Tensor.zeros(cache.input.shape), dθ)
+    }
+
+    /// `[dL/dweight, dL/dbias]`: no backward-data product.
+    public func parameterGradients(_ outputGradient: Tensor, cache: Cache, context: ComputeContext) throws(ShapeError) -> [Tensor] {
+        try backward(outputGradient, cache: cache, inputGradient: false, context: context).parameterGradients
+    }
+
+    func backward(_ outputGradient: Tensor, cache: Cache, inputGradient: Bool, context: ComputeContext)
+        throws(ShapeError) -> (inputGradient: Tensor?, parameterGradients: [Tensor]) {
         let g = cache.geometry
         try ShapeCheck.equal(outputGradient.shape, Shape(uncheckedDimensions: [g.batch, g.outputFeatures], count: g.outputCount),
                              "Dense output gradient")
         try validateParameters()
         try ShapeCheck.equal(weight.shape, Shape(uncheckedDimensions: [g.outputFeatures, g.inputFeatures], count: g.weightCount),
                              "Dense weight (cache from a layer of another shape)")
-        var dx = scratch(g.inputCount), dw = scratch(g.weightCount), db = scratch(g.outputFeatures)
+        var dx = scratch(inputGradient ? g.inputCount : 0), dw = scratch(g.weightCount), db = scratch(g.outputFeatures)
         outputGradient.withUnsafeBufferPointer { dy in
             weight.withUnsafeBufferPointer { w in
                 cache.input.withUnsafeBufferPointer { x in
-                    dx.withUnsafeMutableBufferPointer { dxp in
-                        DenseKernel.backwardData(g, algorithm: algorithm, outputGradient: dy, weight: w,
-                                                 inputGradient: dxp, context: context)
+                    if inputGradient {
+                        dx.withUnsafeMutableBufferPointer { dxp in
+                            DenseKernel.backwardData(g, algorithm: algorithm, outputGradient: dy, weight: w,
+                                                     inputGradient: dxp, context: context)
+                        }
                     }
                     dw.withUnsafeMutableBufferPointer { dwp in
                         db.withUnsafeMutableBufferPointer { dbp in
@@ -114,7 +127,7 @@ public struct Dense: Layer {
                 }
             }
         }
-        return (Tensor(uncheckedShape: cache.input.shape, scalars: dx),
+        return (inputGradient ? Tensor(uncheckedShape: cache.input.shape, scalars: dx) : nil,
                 [Tensor(uncheckedShape: weight.shape, scalars: dw), Tensor(uncheckedShape: bias.shape, scalars: db)])
     }
 }

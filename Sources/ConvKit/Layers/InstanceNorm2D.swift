@@ -109,7 +109,7 @@ public struct InstanceNorm2D: Layer {
             }
         }
         return (Tensor(uncheckedShape: input.shape, scalars: output),
-                Cache(normalized: Tensor(uncheckedShape: input.shape, scalars: normalized), inverseStandardDeviation: inverse, batch: batch))
+                Cache(normalized: Tensor(uncheckedShape: input.shape, scalars: normalized), inverseStandardDeviation: inverse.array, batch: batch))
     }
 
     /// Returns `(dL/dx, [dL/dweight, dL/dbias])` (no parameter gradients when not affine).

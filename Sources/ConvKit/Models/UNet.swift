@@ -160,6 +160,10 @@ public struct UNet: Layer, ProbedLayer {
         try graph.backward(outputGradient, cache: cache, context: context)
     }
 
+    public func parameterGradients(_ outputGradient: Tensor, cache: Cache, context: ComputeContext) throws(ShapeError) -> [Tensor] {
+        try graph.parameterGradients(outputGradient, cache: cache, context: context)
+    }
+
     func backward(_ outputGradient: Tensor, cache: Cache, context: ComputeContext, probe: inout NonFiniteProbe, path: String)
         throws(ShapeError) -> (inputGradient: Tensor, parameterGradients: [Tensor]) {
         try graph.backward(outputGradient, cache: cache, context: context, probe: &probe, path: path)

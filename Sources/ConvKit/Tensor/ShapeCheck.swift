@@ -56,8 +56,8 @@ extension ShapeCheck {
     }
 }
 
-/// An array of `count` floats whose contents the caller overwrites (kernels' outputs and
-/// workspaces). Zero-filled: the cost is small next to the kernels and the result is never
-/// uninitialised memory.
+/// `count` floats whose contents the caller overwrites (kernels' outputs and workspaces), in a
+/// ``TensorMemory`` block. Zero-filled: the cost is small next to the kernels and the result is
+/// never uninitialised memory.
 @inline(__always)
-func scratch(_ count: Int) -> [Float] { [Float](repeating: 0, count: count) }
+func scratch(_ count: Int) -> Scratch { Scratch(count: count) }

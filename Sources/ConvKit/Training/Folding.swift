@@ -49,8 +49,8 @@ extension Dense {
                 }
             }
         }
-        return try Dense(weight: Tensor(shape: Shape([outer, inputs]), scalars: weight),
-                         bias: Tensor(shape: Shape([outer]), scalars: bias), algorithm: second.algorithm)
+        return try Dense(weight: Tensor(uncheckedShape: Shape([outer, inputs]), scalars: weight),
+                         bias: Tensor(uncheckedShape: Shape([outer]), scalars: bias), algorithm: second.algorithm)
     }
 }
 

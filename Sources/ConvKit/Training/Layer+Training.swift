@@ -29,7 +29,7 @@ extension Layer {
             let (output, forwardCache) = try forward(input, mode: mode, context: context)
             let (value, gradient) = try Loss.softmaxCrossEntropy(logits: output, labels: labels, context: context)
             (loss, logits, cache) = (value, output, forwardCache)
-            parameterGradients = try backward(gradient, cache: cache, context: context).parameterGradients
+            parameterGradients = try self.parameterGradients(gradient, cache: cache, context: context)
         } catch {
             throw .shape(error)
         }

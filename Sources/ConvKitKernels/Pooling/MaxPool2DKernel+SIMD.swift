@@ -71,7 +71,7 @@ enum MaxPool2DSIMD {
         let interior = interiorColumns(g)
         let vectorColumns = interior.count >= 8 ? interior : interior.lowerBound..<interior.lowerBound
         let laneStep = SIMD8<Int32>(0, 1, 2, 3, 4, 5, 6, 7) &* Int32(truncatingIfNeeded: S)
-        let halfStep = SIMD8<Int32>(repeating: Int32(truncatingIfNeeded: 8 * S))
+        let halfStep = SIMD8<Int32>(repeating: Int32(truncatingIfNeeded: 8 &* S))  // wraps only when unused (< 8 interior columns)
         // Window offsets (< windowHeight · W) must be exact in Float for the 16-wide path.
         let floatOffsets = g.windowHeight * W < 1 << 23
         for i in 0..<OH {
