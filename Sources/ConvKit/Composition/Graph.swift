@@ -317,3 +317,52 @@ public struct Graph: Layer, ProbedLayer {
         total = sum
     }
 }
+
+extension Graph {
+    /// The same graph for inference, as ``Sequential/foldedForInference()``: a ``Conv2D`` node
+    /// whose only reader is a ``BatchNorm2D`` node absorbs it, then one whose only reader (through
+    /// ``Identity`` nodes) is a ``ReLU`` node fuses it; the absorbed nodes become ``Identity``.
+    /// Nodes that are the graph's output or are read twice keep their values.
+    public func foldedForInference() throws(ShapeError) -> Graph {
+        var out = self
+        for i in out.operations.indices {
+            if case .layer(let layer, let source) = out.operations[i] {
+                out.operations[i] = .layer(try ConvKit.foldedForInference(layer), source)
+            }
+        }
+        var readers = [[Int]](repeating: [], count: out.operations.count)
+        for (i, operation) in out.operations.enumerated() {
+            switch operation {
+            case .input: break
+            case .layer(_, let source): readers[source.index].append(i)
+            case .merge(_, let sources): for s in sources { readers[s.index].append(i) }
+            }
+        }
+        /// The only reader of node `i`, when `i` is not the output.
+        func onlyReader(_ i: Int) -> Int? {
+            i != out.output.index && readers[i].count == 1 ? readers[i][0] : nil
+        }
+        for i in out.operations.indices {
+            guard case .layer(let layer, let source) = out.operations[i], let conv = layer as? Conv2D, conv.activation == .identity,
+                  let j = onlyReader(i), case .layer(let next, _) = out.operations[j],
+                  let norm = next as? BatchNorm2D, norm.tracksRunningStatistics else { continue }
+            out.operations[i] = .layer(try conv.folding(norm), source)
+            out.operations[j] = .layer(Identity(), Node(index: i))
+        }
+        for i in out.operations.indices {
+            guard case .layer(let layer, let source) = out.operations[i], var conv = layer as? Conv2D,
+                  conv.activation == .identity else { continue }
+            var at = i
+            var reader = onlyReader(at)
+            while let r = reader, case .layer(let l, _) = out.operations[r], l is Identity {
+                at = r
+                reader = onlyReader(at)
+            }
+            guard let r = reader, case .layer(let l, _) = out.operations[r], l is ReLU else { continue }
+            conv.activation = .relu
+            out.operations[i] = .layer(conv, source)
+            out.operations[r] = .layer(Identity(), Node(index: at))
+        }
+        return out
+    }
+}

@@ -31,6 +31,10 @@ public struct Conv2D: Layer {
     public let groups: Int
     /// The kernel algorithm (default: `.automatic`, the kernels' per-shape choice).
     public let algorithm: Conv2DAlgorithm
+    /// Applied to the output in the convolution's own pass (a fused epilogue) instead of by a
+    /// separate layer: `.relu` is `Conv2D` then ``ReLU`` in one pass over memory, forward and
+    /// backward (the cache then keeps the output for the ReLU's mask). Default `.identity`.
+    public var activation: FusedActivation = .identity
 
     public let outputChannels: Int
     public let inputChannels: Int
@@ -155,10 +159,12 @@ public struct Conv2D: Layer {
         return Shape(uncheckedDimensions: [g.batch, g.outputChannels, g.outputHeight, g.outputWidth], count: g.outputCount)
     }
 
-    /// The input and its geometry.
+    /// The input and its geometry (and the output, with a fused activation).
     public struct Cache: Sendable {
         public let input: Tensor
         public let geometry: Conv2DGeometry
+        /// The output, when ``Conv2D/activation`` is not `.identity`.
+        public var output: Tensor? = nil
     }
 
     public func forward(_ input: Tensor, context: ComputeContext) throws(ShapeError) -> (output: Tensor, cache: Cache) {
@@ -174,11 +180,11 @@ public struct Conv2D: Layer {
                     workspace.withUnsafeMutableBufferPointer { ws in
                         if let bias {
                             bias.withUnsafeBufferPointer { b in
-                                Conv2DKernel.forward(g, algorithm: algorithm, input: x, filter: w, bias: b,
+                                Conv2DKernel.forward(g, algorithm: algorithm, input: x, filter: w, bias: b, activation: activation,
                                                      output: y, workspace: ws, context: context)
                             }
                         } else {
-                            Conv2DKernel.forward(g, algorithm: algorithm, input: x, filter: w, bias: nil,
+                            Conv2DKernel.forward(g, algorithm: algorithm, input: x, filter: w, bias: nil, activation: activation,
                                                  output: y, workspace: ws, context: context)
                         }
                     }
@@ -186,7 +192,8 @@ public struct Conv2D: Layer {
             }
         }
         let shape = Shape(uncheckedDimensions: [g.batch, g.outputChannels, g.outputHeight, g.outputWidth], count: g.outputCount)
-        return (Tensor(uncheckedShape: shape, scalars: output), Cache(input: input, geometry: g))
+        let y = Tensor(uncheckedShape: shape, scalars: output)
+        return (y, Cache(input: input, geometry: g, output: activation == .identity ? nil : y))
     }
 
     /// Returns `(dL/dx, [dL/dfilter, dL/dbias])` (`[dL/dfilter]` without bias).
@@ -201,11 +208,30 @@ public struct Conv2D: Layer {
         try backward(outputGradient, cache: cache, inputGradient: false, context: context).parameterGradients
     }
 
-    func backward(_ outputGradient: Tensor, cache: Cache, inputGradient: Bool, context: ComputeContext)
+    func backward(_ givenOutputGradient: Tensor, cache: Cache, inputGradient: Bool, context: ComputeContext)
         throws(ShapeError) -> (inputGradient: Tensor?, parameterGradients: [Tensor]) {
         let g = cache.geometry
         let expected = Shape(uncheckedDimensions: [g.batch, g.outputChannels, g.outputHeight, g.outputWidth], count: g.outputCount)
-        try ShapeCheck.equal(outputGradient.shape, expected, "Conv2D output gradient")
+        try ShapeCheck.equal(givenOutputGradient.shape, expected, "Conv2D output gradient")
+        var outputGradient = givenOutputGradient
+        switch activation {
+        case .identity:
+            break
+        case .relu:
+            // dz = dy · [y > 0] (the fused ReLU's backward), then the convolution's.
+            guard let y = cache.output, y.shape == expected else {
+                throw ShapeError(.mismatch, "Conv2D with a fused activation needs a cache that holds its output")
+            }
+            var dz = scratch(g.outputCount)
+            y.withUnsafeBufferPointer { yp in
+                givenOutputGradient.withUnsafeBufferPointer { dy in
+                    dz.withUnsafeMutableBufferPointer { d in
+                        ReLUKernel.backward(algorithm: .simd, input: yp, outputGradient: dy, inputGradient: d, context: context)
+                    }
+                }
+            }
+            outputGradient = Tensor(uncheckedShape: expected, scalars: dz)
+        }
         try validateParameters()
         try ShapeCheck.equal(filterShape, Shape(uncheckedDimensions: [g.outputChannels, g.inputChannelsPerGroup, g.kernelHeight, g.kernelWidth],
                                                 count: g.filterCount), "Conv2D filter (cache from a layer of another shape)")
