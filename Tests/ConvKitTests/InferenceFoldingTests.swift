@@ -28,6 +28,31 @@ import _ConvKitTestSupport
         #expect(try fused.parameterGradients(dy, cache: c2, context: context) == dp2)
     }
 
+    /// A Sequential runs Conv2D then ReLU as one convolution with a ReLU epilogue: outputs,
+    /// caches and gradients equal those of the two layers called one by one.
+    @Test func sequentialFusesConvolutionAndReLU() throws {
+        var rng = SplitMix64(seed: 6)
+        let conv = try Conv2D(inputChannels: 2, outputChannels: 4, kernelSize: 3, padding: 1, using: &rng)
+        let dense = try Dense(inputFeatures: 4 * 7 * 6, outputFeatures: 3, using: &rng)
+        let model = Sequential(conv, ReLU(), Flatten(), dense)
+        let x = Tensor(shape: [2, 2, 7, 6], uniformIn: -1...1, using: &rng)
+        let context = ComputeContext(threads: 2)
+        let (z, convCache) = try conv.forward(x, context: context)
+        let (a, reluCache) = try ReLU().forward(z, context: context)
+        let (f, flatCache) = try Flatten().forward(a, context: context)
+        let (y, denseCache) = try dense.forward(f, context: context)
+        let (fused, cache) = try model.forward(x, mode: .training(seed: 1), context: context)
+        let inferred = try model(x, context: context)
+        #expect(fused == y && inferred == y)
+        let dy = Tensor(shape: y.shape, uniformIn: -1...1, using: &rng)
+        let (dfused, pfused) = try model.backward(dy, cache: cache, context: context)
+        let (df, pd) = try dense.backward(dy, cache: denseCache, context: context)
+        let (da, _) = try Flatten().backward(df, cache: flatCache, context: context)
+        let (dz, _) = try ReLU().backward(da, cache: reluCache, context: context)
+        let (dx, pc) = try conv.backward(dz, cache: convCache, context: context)
+        #expect(dfused == dx && pfused == pc + pd)
+    }
+
     /// Folded models give the original's evaluation outputs (running statistics moved away from
     /// 0 and 1 by a few training steps), with fewer parameters and no batch norm left after a
     /// convolution.

@@ -97,19 +97,47 @@ public struct Sequential: Layer, ProbedLayer {
         var x = input
         var caches: [any Sendable] = []
         caches.reserveCapacity(layers.count)
-        for (i, layer) in layers.enumerated() {
-            let key = key(at: i)
+        var i = 0
+        while i < layers.count {
+            if !probe.isActive, let conv = fusibleConvolution(at: i) {
+                // Conv2D then ReLU in one pass: the ReLU's cache is its output, as its own forward keeps.
+                let (y, cache) = try conv.forward(x, activation: .relu, context: context)
+                caches.append(cache)
+                caches.append(y)
+                x = y
+                i += 2
+                continue
+            }
+            let key = key(at: i), layer = layers[i]
             let (y, cache) = try probedForward(layer, x, mode.child(key), context, &probe, path: NonFiniteProbe.path(path, key))
             caches.append(cache)
             x = y
+            i += 1
         }
         return (x, caches)
     }
 
     public func callAsFunction(_ input: Tensor, context: ComputeContext) throws(ShapeError) -> Tensor {
         var x = input
-        for layer in layers { x = try layer(x, context: context) }
+        var i = 0
+        while i < layers.count {
+            if let conv = fusibleConvolution(at: i) {
+                x = try conv.forward(x, activation: .relu, context: context).output
+                i += 2
+            } else {
+                x = try layers[i](x, context: context)
+                i += 1
+            }
+        }
         return x
+    }
+
+    /// Layer `i` when it is a ``Conv2D`` without fused activation followed by a ``ReLU`` (SIMD):
+    /// the pair runs as one convolution with a ReLU epilogue, one pass over the output fewer.
+    private func fusibleConvolution(at i: Int) -> Conv2D? {
+        guard i + 1 < layers.count, let conv = layers[i] as? Conv2D, conv.activation == .identity,
+              let relu = layers[i + 1] as? ReLU, relu.algorithm == .simd else { return nil }
+        return conv
     }
 
     public func backward(_ outputGradient: Tensor, cache: Cache, context: ComputeContext)

@@ -168,6 +168,13 @@ public struct Conv2D: Layer {
     }
 
     public func forward(_ input: Tensor, context: ComputeContext) throws(ShapeError) -> (output: Tensor, cache: Cache) {
+        try forward(input, activation: activation, context: context)
+    }
+
+    /// The forward pass with `activation` in the epilogue; the cache keeps the output only when
+    /// `activation` is this layer's own (a container that fuses the next layer's ReLU keeps
+    /// that layer's cache itself).
+    func forward(_ input: Tensor, activation: FusedActivation, context: ComputeContext) throws(ShapeError) -> (output: Tensor, cache: Cache) {
         try validateParameters()
         let g = try geometry(for: input.shape)
         let workspaceCount = Conv2DKernel.workspaceCount(g, algorithm: algorithm, direction: .forward)
@@ -193,7 +200,7 @@ public struct Conv2D: Layer {
         }
         let shape = Shape(uncheckedDimensions: [g.batch, g.outputChannels, g.outputHeight, g.outputWidth], count: g.outputCount)
         let y = Tensor(uncheckedShape: shape, scalars: output)
-        return (y, Cache(input: input, geometry: g, output: activation == .identity ? nil : y))
+        return (y, Cache(input: input, geometry: g, output: self.activation == .identity ? nil : y))
     }
 
     /// Returns `(dL/dx, [dL/dfilter, dL/dbias])` (`[dL/dfilter]` without bias).
