@@ -67,6 +67,12 @@ enum Conv2DWinograd {
             && g.paddingHeight == g.paddingWidth && g.paddingHeight <= 2
     }
 
+    /// ``Conv2DAlgorithm/automatic`` picks Winograd only for calls with at least this many output
+    /// positions (`batch·OH·OW`): the filter transform (16 or 36 floats per input-output channel
+    /// pair) is paid once per call, and over fewer positions (one 14×14 image) it cost more than the
+    /// multiplications saved (figures: docs/decisions/Decisions.md, "Late-stage 3×3 layers").
+    static let automaticMinPositions = 512
+
     /// ``Conv2DAlgorithm/automatic`` picks F(4×4) over F(2×2) when `g` has at least 64 input and
     /// output channels, its 4×4 tiles are at least 80% filled (`OH·OW ≥ 0.8·16·TH·TW`), and each
     /// direction's F(4×4) plan stays within the default 32 MiB cap. Measured (1 thread, Zen 5,
