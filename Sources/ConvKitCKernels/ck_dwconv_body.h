@@ -447,44 +447,67 @@ CK_DW_FN void CK_DW_NAME(ck_dw_backward_data)(const ck_dw_geometry *g, const flo
 }
 
 /// Filter gradient of one output channel over all images: KH·KW vector accumulators.
+// The generic shapes (runtime KH, KW) cannot unroll the tap loops; the constant ones do.
+#pragma clang diagnostic push
+#pragma clang diagnostic ignored "-Wpass-failed"
+/// `Rc` output rows i ..< i + Rc of one image into the KH·KW accumulators: each loaded input row
+/// vector feeds every (row, tap) pair that reads it. Input row t of the pass is `i·SH − PH + t`
+/// (`Rc` > 1 only without dilation) or, for one row, `i·SH − PH + u·DH`.
+CK_DW_INLINE void ck_dw_filter_rows(const ck_dw_geometry *g, const float *plane, const float *grad, int64_t i,
+                                    ck_vec *acc, const ck_dw_ring_plan *p, float *ring, int64_t *tags,
+                                    const float *zero, float *line, const int64_t KH, const int64_t KW,
+                                    const int64_t SH, const int64_t SW, const int64_t DH, const int64_t DW,
+                                    const int64_t Rc) {
+    const int64_t OW = g->output_width, PH = g->padding_height;
+    const int64_t full = OW / CK_VL * CK_VL;
+    const ck_mask tail = ck_m_first(OW - full);
+    const int64_t span = Rc == 1 ? KH : (Rc - 1) * SH + KH;
+    const float *rows[CK_DW_MAX_KERNEL];
+    for (int64_t t = 0; t < span; t++)
+        rows[t] = ck_dw_row(i * SH - PH + (Rc == 1 ? t * DH : t), plane, g, p, ring, tags, zero, line);
+    const float *d = grad + i * OW;
+    for (int64_t j = 0; j < OW; j += CK_VL) {
+        // Masked on both sides in the tail: lanes past the row contribute exactly 0, even next to an infinity.
+        const int masked = j == full;
+        ck_vec dv[CK_DW_MAX_ROWS];
+        _Pragma("clang loop unroll(full)") for (int64_t r = 0; r < Rc; r++)
+            dv[r] = masked ? ck_v_load_m(d + r * OW + j, tail) : ck_v_load(d + r * OW + j);
+        _Pragma("clang loop unroll(full)") for (int64_t t = 0; t < span; t++)
+            _Pragma("clang loop unroll(full)") for (int64_t v = 0; v < KW; v++) {
+                const float *src = rows[t] + (v * DW) % SW * p->phase + (v * DW) / SW + j;
+                ck_vec xv = masked ? ck_v_load_m(src, tail) : ck_v_load(src);
+                _Pragma("clang loop unroll(full)") for (int64_t r = 0; r < Rc; r++) {
+                    const int64_t u = Rc == 1 ? t : t - r * SH;
+                    if (u >= 0 && u < KH) acc[u * KW + v] = ck_v_fma(dv[r], xv, acc[u * KW + v]);
+                }
+            }
+    }
+}
+
+#pragma clang diagnostic pop
+
+/// Filter gradient of one output channel over all images: KH·KW vector accumulators, output rows
+/// in passes of `R` (ck_dw_rows_per_pass; the last rows of a plane one at a time).
 CK_DW_INLINE void ck_dw_filter_channel(const ck_dw_geometry *g, const float *x, ptrdiff_t x_image, const float *dy,
                                        ptrdiff_t dy_image, int64_t batch, float *dw, int accumulate, float *scratch,
                                        const int64_t KH, const int64_t KW, const int64_t SH, const int64_t SW,
-                                       const int64_t DH, const int64_t DW) {
+                                       const int64_t DH, const int64_t DW, const int64_t R) {
     ck_dw_ring_plan p = ck_dw_ring(g);
     float *ring = scratch, *zero = scratch + p.slots * p.row, *line = zero + p.row;
     memset(ring, 0, (size_t)(p.slots + 1) * (size_t)p.row * sizeof(float));   // ring (see ck_dw_prepare) and zero row
-    const int64_t OH = g->output_height, OW = g->output_width, PH = g->padding_height;
-    const int64_t full = OW / CK_VL * CK_VL;
-    const ck_mask tail = ck_m_first(OW - full);
+    const int64_t OH = g->output_height;
     ck_vec acc[CK_DW_MAX_KERNEL];
     for (int64_t t = 0; t < KH * KW; t++) acc[t] = ck_v_zero();
     for (int64_t n = 0; n < batch; n++) {
         const float *plane = x + n * x_image, *grad = dy + n * dy_image;
         int64_t tags[CK_DW_MAX_SLOTS];
         for (int64_t s = 0; s < p.slots; s++) tags[s] = -1;
-        for (int64_t i = 0; i < OH; i++) {
-            const float *rows[CK_DW_MAX_KERNEL];
-            for (int64_t u = 0; u < KH; u++)
-                rows[u] = ck_dw_row(i * SH - PH + u * DH, plane, g, &p, ring, tags, zero, line);
-            const float *d = grad + i * OW;
-            for (int64_t j = 0; j < full; j += CK_VL) {
-                ck_vec dv = ck_v_load(d + j);
-                for (int64_t u = 0; u < KH; u++)
-                    for (int64_t v = 0; v < KW; v++)
-                        acc[u * KW + v] = ck_v_fma(dv, ck_v_load(rows[u] + (v * DW) % SW * p.phase + (v * DW) / SW + j),
-                                                   acc[u * KW + v]);
-            }
-            if (full < OW) {
-                // Masked on both sides: lanes past the row contribute exactly 0, even next to an infinity.
-                ck_vec dv = ck_v_load_m(d + full, tail);
-                for (int64_t u = 0; u < KH; u++)
-                    for (int64_t v = 0; v < KW; v++)
-                        acc[u * KW + v] = ck_v_fma(
-                            dv, ck_v_load_m(rows[u] + (v * DW) % SW * p.phase + (v * DW) / SW + full, tail),
-                            acc[u * KW + v]);
-            }
-        }
+        int64_t i = 0;
+        if (R > 1)
+            for (; i + R <= OH; i += R)
+                ck_dw_filter_rows(g, plane, grad, i, acc, &p, ring, tags, zero, line, KH, KW, SH, SW, DH, DW, R);
+        for (; i < OH; i++)
+            ck_dw_filter_rows(g, plane, grad, i, acc, &p, ring, tags, zero, line, KH, KW, SH, SW, DH, DW, 1);
     }
     for (int64_t t = 0; t < KH * KW; t++) {
         float s = ck_v_sum(acc[t]);
@@ -498,13 +521,13 @@ static CK_DW_FN void CK_DW_NAME(ck_dw_filter_channel_any)(const ck_dw_geometry *
     if (g->kernel_height == g->kernel_width && g->stride_height == g->stride_width && g->dilation_height == 1
         && g->dilation_width == 1) {
         int64_t K = g->kernel_height, S = g->stride_height;
-        if (K == 3 && S == 1) { ck_dw_filter_channel(g, x, x_image, dy, dy_image, batch, dw, accumulate, scratch, 3, 3, 1, 1, 1, 1); return; }
-        if (K == 3 && S == 2) { ck_dw_filter_channel(g, x, x_image, dy, dy_image, batch, dw, accumulate, scratch, 3, 3, 2, 2, 1, 1); return; }
-        if (K == 5 && S == 1) { ck_dw_filter_channel(g, x, x_image, dy, dy_image, batch, dw, accumulate, scratch, 5, 5, 1, 1, 1, 1); return; }
-        if (K == 5 && S == 2) { ck_dw_filter_channel(g, x, x_image, dy, dy_image, batch, dw, accumulate, scratch, 5, 5, 2, 2, 1, 1); return; }
+        if (K == 3 && S == 1) { ck_dw_filter_channel(g, x, x_image, dy, dy_image, batch, dw, accumulate, scratch, 3, 3, 1, 1, 1, 1, 4); return; }
+        if (K == 3 && S == 2) { ck_dw_filter_channel(g, x, x_image, dy, dy_image, batch, dw, accumulate, scratch, 3, 3, 2, 2, 1, 1, 2); return; }
+        if (K == 5 && S == 1) { ck_dw_filter_channel(g, x, x_image, dy, dy_image, batch, dw, accumulate, scratch, 5, 5, 1, 1, 1, 1, 2); return; }
+        if (K == 5 && S == 2) { ck_dw_filter_channel(g, x, x_image, dy, dy_image, batch, dw, accumulate, scratch, 5, 5, 2, 2, 1, 1, 2); return; }
     }
     ck_dw_filter_channel(g, x, x_image, dy, dy_image, batch, dw, accumulate, scratch, g->kernel_height,
-                         g->kernel_width, g->stride_height, g->stride_width, g->dilation_height, g->dilation_width);
+                         g->kernel_width, g->stride_height, g->stride_width, g->dilation_height, g->dilation_width, 1);
 }
 
 
