@@ -119,7 +119,7 @@ struct Conv2DAutomaticThreadRuleTests {
                 Conv2DAlgorithm.automatic.effective(for: g, direction: direction, context: .serial)
             }
             // Batch 8 at 14×14 (1568 positions): Winograd; one image (196): no Winograd.
-            #expect(picked(try layer(8, 256, 14)).isWinograd)
+            #expect(picked(try layer(8, 256, 14)) == (SIMDLevel.detected >= .avx2 ? .winograd4x4 : .winograd))
             #expect(picked(try layer(8, 512, 14)).isWinograd)
             #expect(picked(try layer(1, 512, 14)) == .im2col)
             #expect(picked(try layer(1, 256, 14)) == (direction == .forward ? direct : .im2col))
@@ -129,6 +129,11 @@ struct Conv2DAutomaticThreadRuleTests {
             #expect(picked(try layer(1, 256, 7)) == (direction == .forward ? direct : .im2col))
             #expect(picked(try layer(8, 512, 7)) == .im2col)
             #expect(picked(try layer(1, 512, 7)) == .im2col)
+            // 512 channels at 14×14: F(2×2) (F(4×4)'s 36·512·512 transformed filters exceed the cap);
+            // 4 images of 14×14 (784 positions, 64 tiles of 4×4): F(2×2); 7×7 planes never (under 8×8).
+            #expect(picked(try layer(8, 512, 14)) == .winograd)
+            #expect(picked(try layer(4, 256, 14)) == .winograd)
+            #expect(!picked(try layer(16, 256, 7)).isWinograd)
             // ResNet's 56×56 stage at batch 1 (3136 positions) keeps Winograd.
             #expect(picked(try layer(1, 64, 56)).isWinograd)
         }
