@@ -66,7 +66,9 @@ public enum BLAS {
     /// is over columns only). A given thread count always gives the same bits; across thread counts
     /// the results agree bit for bit with OpenBLAS's Cooperlake kernels, and differ by rounding with
     /// its Haswell kernels, whose blocking depends on the width of the call. Calls with fewer
-    /// than `2·parallelColumnGrain` columns or under ``parallelMinimumFlops`` run as one call.
+    /// than `2·parallelColumnGrain` columns are split by rows instead when they have at least
+    /// `2·parallelRowGrain` rows (``sgemmSplitByRows(transA:transB:m:n:k:alpha:a:lda:b:ldb:beta:c:ldc:context:)``);
+    /// calls under ``parallelMinimumFlops``, or too small both ways, run as one call.
     /// Call it on the caller's thread, inside ``withThreads(for:usesBLAS:_:)`` with a one-thread
     /// context (never from inside ``parallelFor(_:grain:elementsPerIndex:context:_:)``).
     @inlinable
