@@ -20,8 +20,30 @@
 
 /// `dst[q·phase + k] = padded[k·S + q]` for `q < S`, `k < phase`, where `padded[t] = src[t − pad]`
 /// inside the row (`0 <= t − pad < W`) and 0 elsewhere. `line` holds `S·phase` floats (S > 1).
+///
+/// Strides 1 and 2 write only the row's own columns (straight loads, a masked load for the tail;
+/// stride 2 splits each pair of vectors into its even and odd lanes): `dst` must have been
+/// zeroed when its ring was set up and every later call on it must have the same `W`, `pad`, `S`
+/// and `phase`, so the padding columns are still zero. Other shapes rewrite the whole row.
 CK_DW_INLINE void ck_dw_prepare(const float *src, int64_t W, int64_t pad, int64_t S, int64_t phase, float *dst,
                                 float *line) {
+    if (S == 1 && pad >= 0 && pad + (W + CK_VL - 1) / CK_VL * CK_VL <= phase) {
+        for (int64_t s = 0; s < W; s += CK_VL)
+            ck_v_store(dst + pad + s, s + CK_VL <= W ? ck_v_load(src + s) : ck_v_load_m(src + s, ck_m_first(W - s)));
+        return;
+    }
+    if (S == 2 && pad >= 0 && (pad + 1) / 2 + (W + 2 * CK_VL - 1) / (2 * CK_VL) * CK_VL <= phase) {
+        // Column s lands at padded position s + pad: phase (s + pad) % 2, element (s + pad) / 2.
+        float *even = dst + pad % 2 * phase + pad / 2, *odd = dst + (pad + 1) % 2 * phase + (pad + 1) / 2;
+        for (int64_t s = 0; s < W; s += 2 * CK_VL) {
+            ck_vec a = s + CK_VL <= W ? ck_v_load(src + s) : ck_v_load_m(src + s, ck_m_first(W - s));
+            ck_vec b = s + 2 * CK_VL <= W ? ck_v_load(src + s + CK_VL)
+                                          : ck_v_load_m(src + s + CK_VL, ck_m_first(W - s - CK_VL));
+            ck_v_store(even + s / 2, ck_v_even(a, b));
+            ck_v_store(odd + s / 2, ck_v_odd(a, b));
+        }
+        return;
+    }
     int64_t n = S * phase;
     float *out = S == 1 ? dst : line;
     for (int64_t t = 0; t < n; t += CK_VL) ck_v_store(out + t, ck_v_load_range(src, t - pad, W));
@@ -60,7 +82,7 @@ CK_DW_INLINE void ck_dw_correlate(const ck_dw_geometry *g, const float *plane, c
                                   const int64_t DW) {
     ck_dw_ring_plan p = ck_dw_ring(g);
     float *ring = scratch, *zero = scratch + p.slots * p.row, *line = zero + p.row;
-    memset(zero, 0, (size_t)p.row * sizeof(float));
+    memset(ring, 0, (size_t)(p.slots + 1) * (size_t)p.row * sizeof(float));   // ring (see ck_dw_prepare) and zero row
     int64_t tags[CK_DW_MAX_SLOTS];
     for (int64_t s = 0; s < p.slots; s++) tags[s] = -1;
     const int64_t OH = g->output_height, OW = g->output_width, PH = g->padding_height;
@@ -91,16 +113,71 @@ CK_DW_INLINE void ck_dw_correlate(const ck_dw_geometry *g, const float *plane, c
     }
 }
 
+/// ck_dw_correlate for undilated kernels, `R` output rows per pass (ck_dw_rows_per_pass): each input
+/// row vector is loaded once per pass and feeds every output row of the pass that reads it, so a
+/// pass loads `((R − 1)·S + KH)·KW` vectors instead of `R·KH·KW`. Each output element still sums
+/// its taps in the order (u, v) of ck_dw_correlate.
+CK_DW_INLINE void ck_dw_correlate_rows(const ck_dw_geometry *g, const float *plane, const float *w, float b,
+                                       int accumulate, int relu, float *out, float *scratch, const int64_t KH,
+                                       const int64_t KW, const int64_t S, const int64_t R) {
+    ck_dw_ring_plan p = ck_dw_ring(g);
+    float *ring = scratch, *zero = scratch + p.slots * p.row, *line = zero + p.row;
+    memset(ring, 0, (size_t)(p.slots + 1) * (size_t)p.row * sizeof(float));   // ring (see ck_dw_prepare) and zero row
+    int64_t tags[CK_DW_MAX_SLOTS];
+    for (int64_t s = 0; s < p.slots; s++) tags[s] = -1;
+    const int64_t OH = g->output_height, OW = g->output_width, PH = g->padding_height;
+    const int64_t span = (R - 1) * S + KH;
+    const int64_t full = OW / CK_VL * CK_VL;
+    const ck_mask tail = ck_m_first(OW - full);
+    const ck_vec bias = ck_v_set1(b);
+    ck_vec wv[CK_DW_MAX_KERNEL];
+    for (int64_t t = 0; t < KH * KW; t++) wv[t] = ck_v_set1(w[t]);
+    for (int64_t i = 0; i < OH; i += R) {
+        const int64_t rr = OH - i < R ? OH - i : R;
+        const float *rows[CK_DW_MAX_KERNEL];
+        for (int64_t t = 0; t < span; t++) rows[t] = ck_dw_row(i * S - PH + t, plane, g, &p, ring, tags, zero, line);
+        float *o = out + i * OW;
+        for (int64_t j = 0; j < OW; j += CK_VL) {
+            const int masked = j == full;
+            const ck_mask m = ck_m_first(OW - j);
+            // Constant trip counts, fully unrolled: the accumulators stay in registers.
+            ck_vec acc[CK_DW_MAX_ROWS];
+            _Pragma("clang loop unroll(full)") for (int64_t r = 0; r < R; r++) acc[r] = bias;
+            if (accumulate) {
+                _Pragma("clang loop unroll(full)") for (int64_t r = 0; r < R; r++)
+                    if (r < rr) acc[r] = masked ? ck_v_load_m(o + r * OW + j, m) : ck_v_load(o + r * OW + j);
+            }
+            // Row t feeds output row r through kernel row u = t − r·S; per output row the taps
+            // arrive in (u, v) order, as in ck_dw_correlate.
+            _Pragma("clang loop unroll(full)") for (int64_t t = 0; t < span; t++)
+                _Pragma("clang loop unroll(full)") for (int64_t v = 0; v < KW; v++) {
+                    ck_vec x = ck_v_load(rows[t] + v % S * p.phase + v / S + j);
+                    _Pragma("clang loop unroll(full)") for (int64_t r = 0; r < R; r++) {
+                        const int64_t u = t - r * S;
+                        if (u >= 0 && u < KH) acc[r] = ck_v_fma(x, wv[u * KW + v], acc[r]);
+                    }
+                }
+            _Pragma("clang loop unroll(full)") for (int64_t r = 0; r < R; r++) {
+                ck_vec y = relu ? ck_v_relu(acc[r]) : acc[r];
+                if (r < rr) {
+                    if (masked) ck_v_store_m(o + r * OW + j, m, y);
+                    else ck_v_store(o + r * OW + j, y);
+                }
+            }
+        }
+    }
+}
+
 /// ck_dw_correlate with the common shapes unrolled.
 static CK_DW_FN void CK_DW_NAME(ck_dw_correlate_any)(const ck_dw_geometry *g, const float *plane, const float *w,
                                                      float b, int accumulate, int relu, float *out, float *scratch) {
     if (g->kernel_height == g->kernel_width && g->stride_height == g->stride_width && g->dilation_height == 1
         && g->dilation_width == 1) {
         int64_t K = g->kernel_height, S = g->stride_height;
-        if (K == 3 && S == 1) { ck_dw_correlate(g, plane, w, b, accumulate, relu, out, scratch, 3, 3, 1, 1, 1, 1); return; }
-        if (K == 3 && S == 2) { ck_dw_correlate(g, plane, w, b, accumulate, relu, out, scratch, 3, 3, 2, 2, 1, 1); return; }
-        if (K == 5 && S == 1) { ck_dw_correlate(g, plane, w, b, accumulate, relu, out, scratch, 5, 5, 1, 1, 1, 1); return; }
-        if (K == 5 && S == 2) { ck_dw_correlate(g, plane, w, b, accumulate, relu, out, scratch, 5, 5, 2, 2, 1, 1); return; }
+        if (K == 3 && S == 1) { ck_dw_correlate_rows(g, plane, w, b, accumulate, relu, out, scratch, 3, 3, 1, 4); return; }
+        if (K == 3 && S == 2) { ck_dw_correlate_rows(g, plane, w, b, accumulate, relu, out, scratch, 3, 3, 2, 2); return; }
+        if (K == 5 && S == 1) { ck_dw_correlate_rows(g, plane, w, b, accumulate, relu, out, scratch, 5, 5, 1, 2); return; }
+        if (K == 5 && S == 2) { ck_dw_correlate_rows(g, plane, w, b, accumulate, relu, out, scratch, 5, 5, 2, 2); return; }
     }
     ck_dw_correlate(g, plane, w, b, accumulate, relu, out, scratch, g->kernel_height, g->kernel_width,
                     g->stride_height, g->stride_width, g->dilation_height, g->dilation_width);
@@ -244,16 +321,20 @@ CK_DW_FN void CK_DW_NAME(ck_dw_forward)(const ck_dw_geometry *g, const float *in
 /// Strided backwardData of one input-gradient plane: per row y and column phase q (x = q + S·m),
 /// the taps (u, v) with `y + P − u·D ≡ 0` and `q + P − v·D ≡ 0 (mod S)` of the `multiplier`
 /// output channels `dy`, `dy + OH·OW`, ..., each a contiguous load from a padded dy row.
-static CK_DW_FN void CK_DW_NAME(ck_dw_backward_phases)(const ck_dw_geometry *g, const float *dy, const float *w,
-                                                       int64_t multiplier, float *dx, float *scratch) {
+/// The shape parameters repeat `g`'s so that constant arguments turn the phase arithmetic (divisions
+/// by the strides) into shifts.
+CK_DW_INLINE void ck_dw_backward_phases_shape(const ck_dw_geometry *g, const float *dy, const float *w,
+                                              int64_t multiplier, float *dx, float *scratch, const int64_t KH,
+                                              const int64_t KW, const int64_t SH, const int64_t SW,
+                                              const int64_t DH, const int64_t DW) {
     ck_dw_phase_plan p = ck_dw_phases(g, multiplier);
     float *ring = scratch, *zero = scratch + multiplier * p.slots * p.row, *temp = zero + p.row;
     (void)zero;
+    memset(ring, 0, (size_t)(multiplier * p.slots) * (size_t)p.row * sizeof(float));   // see ck_dw_prepare
     int64_t tags[CK_DW_MAX_SLOTS];
     for (int64_t s = 0; s < multiplier * p.slots; s++) tags[s] = -1;
     const int64_t H = g->input_height, W = g->input_width, OH = g->output_height, OW = g->output_width;
-    const int64_t KH = g->kernel_height, KW = g->kernel_width, SH = g->stride_height, SW = g->stride_width;
-    const int64_t PH = g->padding_height, PW = g->padding_width, DH = g->dilation_height, DW = g->dilation_width;
+    const int64_t PH = g->padding_height, PW = g->padding_width;
     for (int64_t y = 0; y < H; y++) {
         const float *rows[CK_DW_MAX_TAPS];
         const float *row_w[CK_DW_MAX_TAPS];
@@ -323,6 +404,18 @@ static CK_DW_FN void CK_DW_NAME(ck_dw_backward_phases)(const ck_dw_geometry *g, 
     }
 }
 
+static CK_DW_FN void CK_DW_NAME(ck_dw_backward_phases)(const ck_dw_geometry *g, const float *dy, const float *w,
+                                                       int64_t multiplier, float *dx, float *scratch) {
+    if (g->kernel_height == g->kernel_width && g->stride_height == g->stride_width && g->dilation_height == 1
+        && g->dilation_width == 1) {
+        int64_t K = g->kernel_height, S = g->stride_height;
+        if (K == 3 && S == 2) { ck_dw_backward_phases_shape(g, dy, w, multiplier, dx, scratch, 3, 3, 2, 2, 1, 1); return; }
+        if (K == 5 && S == 2) { ck_dw_backward_phases_shape(g, dy, w, multiplier, dx, scratch, 5, 5, 2, 2, 1, 1); return; }
+    }
+    ck_dw_backward_phases_shape(g, dy, w, multiplier, dx, scratch, g->kernel_height, g->kernel_width,
+                                g->stride_height, g->stride_width, g->dilation_height, g->dilation_width);
+}
+
 CK_DW_FN void CK_DW_NAME(ck_dw_backward_data)(const ck_dw_geometry *g, const float *output_gradient,
                                               const float *filter, float *input_gradient, int64_t channels_in,
                                               int64_t multiplier, int64_t p0, int64_t p1) {
@@ -354,44 +447,67 @@ CK_DW_FN void CK_DW_NAME(ck_dw_backward_data)(const ck_dw_geometry *g, const flo
 }
 
 /// Filter gradient of one output channel over all images: KH·KW vector accumulators.
+// The generic shapes (runtime KH, KW) cannot unroll the tap loops; the constant ones do.
+#pragma clang diagnostic push
+#pragma clang diagnostic ignored "-Wpass-failed"
+/// `Rc` output rows i ..< i + Rc of one image into the KH·KW accumulators: each loaded input row
+/// vector feeds every (row, tap) pair that reads it. Input row t of the pass is `i·SH − PH + t`
+/// (`Rc` > 1 only without dilation) or, for one row, `i·SH − PH + u·DH`.
+CK_DW_INLINE void ck_dw_filter_rows(const ck_dw_geometry *g, const float *plane, const float *grad, int64_t i,
+                                    ck_vec *acc, const ck_dw_ring_plan *p, float *ring, int64_t *tags,
+                                    const float *zero, float *line, const int64_t KH, const int64_t KW,
+                                    const int64_t SH, const int64_t SW, const int64_t DH, const int64_t DW,
+                                    const int64_t Rc) {
+    const int64_t OW = g->output_width, PH = g->padding_height;
+    const int64_t full = OW / CK_VL * CK_VL;
+    const ck_mask tail = ck_m_first(OW - full);
+    const int64_t span = Rc == 1 ? KH : (Rc - 1) * SH + KH;
+    const float *rows[CK_DW_MAX_KERNEL];
+    for (int64_t t = 0; t < span; t++)
+        rows[t] = ck_dw_row(i * SH - PH + (Rc == 1 ? t * DH : t), plane, g, p, ring, tags, zero, line);
+    const float *d = grad + i * OW;
+    for (int64_t j = 0; j < OW; j += CK_VL) {
+        // Masked on both sides in the tail: lanes past the row contribute exactly 0, even next to an infinity.
+        const int masked = j == full;
+        ck_vec dv[CK_DW_MAX_ROWS];
+        _Pragma("clang loop unroll(full)") for (int64_t r = 0; r < Rc; r++)
+            dv[r] = masked ? ck_v_load_m(d + r * OW + j, tail) : ck_v_load(d + r * OW + j);
+        _Pragma("clang loop unroll(full)") for (int64_t t = 0; t < span; t++)
+            _Pragma("clang loop unroll(full)") for (int64_t v = 0; v < KW; v++) {
+                const float *src = rows[t] + (v * DW) % SW * p->phase + (v * DW) / SW + j;
+                ck_vec xv = masked ? ck_v_load_m(src, tail) : ck_v_load(src);
+                _Pragma("clang loop unroll(full)") for (int64_t r = 0; r < Rc; r++) {
+                    const int64_t u = Rc == 1 ? t : t - r * SH;
+                    if (u >= 0 && u < KH) acc[u * KW + v] = ck_v_fma(dv[r], xv, acc[u * KW + v]);
+                }
+            }
+    }
+}
+
+#pragma clang diagnostic pop
+
+/// Filter gradient of one output channel over all images: KH·KW vector accumulators, output rows
+/// in passes of `R` (ck_dw_rows_per_pass; the last rows of a plane one at a time).
 CK_DW_INLINE void ck_dw_filter_channel(const ck_dw_geometry *g, const float *x, ptrdiff_t x_image, const float *dy,
                                        ptrdiff_t dy_image, int64_t batch, float *dw, int accumulate, float *scratch,
                                        const int64_t KH, const int64_t KW, const int64_t SH, const int64_t SW,
-                                       const int64_t DH, const int64_t DW) {
+                                       const int64_t DH, const int64_t DW, const int64_t R) {
     ck_dw_ring_plan p = ck_dw_ring(g);
     float *ring = scratch, *zero = scratch + p.slots * p.row, *line = zero + p.row;
-    memset(zero, 0, (size_t)p.row * sizeof(float));
-    const int64_t OH = g->output_height, OW = g->output_width, PH = g->padding_height;
-    const int64_t full = OW / CK_VL * CK_VL;
-    const ck_mask tail = ck_m_first(OW - full);
+    memset(ring, 0, (size_t)(p.slots + 1) * (size_t)p.row * sizeof(float));   // ring (see ck_dw_prepare) and zero row
+    const int64_t OH = g->output_height;
     ck_vec acc[CK_DW_MAX_KERNEL];
     for (int64_t t = 0; t < KH * KW; t++) acc[t] = ck_v_zero();
     for (int64_t n = 0; n < batch; n++) {
         const float *plane = x + n * x_image, *grad = dy + n * dy_image;
         int64_t tags[CK_DW_MAX_SLOTS];
         for (int64_t s = 0; s < p.slots; s++) tags[s] = -1;
-        for (int64_t i = 0; i < OH; i++) {
-            const float *rows[CK_DW_MAX_KERNEL];
-            for (int64_t u = 0; u < KH; u++)
-                rows[u] = ck_dw_row(i * SH - PH + u * DH, plane, g, &p, ring, tags, zero, line);
-            const float *d = grad + i * OW;
-            for (int64_t j = 0; j < full; j += CK_VL) {
-                ck_vec dv = ck_v_load(d + j);
-                for (int64_t u = 0; u < KH; u++)
-                    for (int64_t v = 0; v < KW; v++)
-                        acc[u * KW + v] = ck_v_fma(dv, ck_v_load(rows[u] + (v * DW) % SW * p.phase + (v * DW) / SW + j),
-                                                   acc[u * KW + v]);
-            }
-            if (full < OW) {
-                // Masked on both sides: lanes past the row contribute exactly 0, even next to an infinity.
-                ck_vec dv = ck_v_load_m(d + full, tail);
-                for (int64_t u = 0; u < KH; u++)
-                    for (int64_t v = 0; v < KW; v++)
-                        acc[u * KW + v] = ck_v_fma(
-                            dv, ck_v_load_m(rows[u] + (v * DW) % SW * p.phase + (v * DW) / SW + full, tail),
-                            acc[u * KW + v]);
-            }
-        }
+        int64_t i = 0;
+        if (R > 1)
+            for (; i + R <= OH; i += R)
+                ck_dw_filter_rows(g, plane, grad, i, acc, &p, ring, tags, zero, line, KH, KW, SH, SW, DH, DW, R);
+        for (; i < OH; i++)
+            ck_dw_filter_rows(g, plane, grad, i, acc, &p, ring, tags, zero, line, KH, KW, SH, SW, DH, DW, 1);
     }
     for (int64_t t = 0; t < KH * KW; t++) {
         float s = ck_v_sum(acc[t]);
@@ -405,13 +521,13 @@ static CK_DW_FN void CK_DW_NAME(ck_dw_filter_channel_any)(const ck_dw_geometry *
     if (g->kernel_height == g->kernel_width && g->stride_height == g->stride_width && g->dilation_height == 1
         && g->dilation_width == 1) {
         int64_t K = g->kernel_height, S = g->stride_height;
-        if (K == 3 && S == 1) { ck_dw_filter_channel(g, x, x_image, dy, dy_image, batch, dw, accumulate, scratch, 3, 3, 1, 1, 1, 1); return; }
-        if (K == 3 && S == 2) { ck_dw_filter_channel(g, x, x_image, dy, dy_image, batch, dw, accumulate, scratch, 3, 3, 2, 2, 1, 1); return; }
-        if (K == 5 && S == 1) { ck_dw_filter_channel(g, x, x_image, dy, dy_image, batch, dw, accumulate, scratch, 5, 5, 1, 1, 1, 1); return; }
-        if (K == 5 && S == 2) { ck_dw_filter_channel(g, x, x_image, dy, dy_image, batch, dw, accumulate, scratch, 5, 5, 2, 2, 1, 1); return; }
+        if (K == 3 && S == 1) { ck_dw_filter_channel(g, x, x_image, dy, dy_image, batch, dw, accumulate, scratch, 3, 3, 1, 1, 1, 1, 4); return; }
+        if (K == 3 && S == 2) { ck_dw_filter_channel(g, x, x_image, dy, dy_image, batch, dw, accumulate, scratch, 3, 3, 2, 2, 1, 1, 2); return; }
+        if (K == 5 && S == 1) { ck_dw_filter_channel(g, x, x_image, dy, dy_image, batch, dw, accumulate, scratch, 5, 5, 1, 1, 1, 1, 2); return; }
+        if (K == 5 && S == 2) { ck_dw_filter_channel(g, x, x_image, dy, dy_image, batch, dw, accumulate, scratch, 5, 5, 2, 2, 1, 1, 2); return; }
     }
     ck_dw_filter_channel(g, x, x_image, dy, dy_image, batch, dw, accumulate, scratch, g->kernel_height,
-                         g->kernel_width, g->stride_height, g->stride_width, g->dilation_height, g->dilation_width);
+                         g->kernel_width, g->stride_height, g->stride_width, g->dilation_height, g->dilation_width, 1);
 }
 
 

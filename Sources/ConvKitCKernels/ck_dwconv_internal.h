@@ -12,6 +12,8 @@
 #define CK_DW_MAX_TAPS 256
 #define CK_DW_MAX_KERNEL 64
 #define CK_DW_MAX_STEP 16
+/// Most output rows per pass (ck_dw_rows_per_pass).
+#define CK_DW_MAX_ROWS 4
 
 static inline int64_t ck_dw_round(int64_t n) { return (n + CK_DW_LANES - 1) / CK_DW_LANES * CK_DW_LANES; }
 
@@ -24,12 +26,24 @@ typedef struct ck_dw_ring_plan {
     int64_t phase, row, slots, total;
 } ck_dw_ring_plan;
 
+/// Output rows per pass of the unrolled correlations (ck_dw_correlate_rows): 3×3 and 5×5 kernels,
+/// equal strides 1 or 2, no dilation: 4 rows for 3×3 stride 1, 2 otherwise (enough reuse of each
+/// loaded input row; more rows run out of vector registers); 1 for every other shape.
+static inline int64_t ck_dw_rows_per_pass(const ck_dw_geometry *g) {
+    if (g->kernel_height != g->kernel_width || g->stride_height != g->stride_width || g->dilation_height != 1
+        || g->dilation_width != 1 || (g->kernel_height != 3 && g->kernel_height != 5)
+        || (g->stride_height != 1 && g->stride_height != 2))
+        return 1;
+    return g->kernel_height == 3 && g->stride_height == 1 ? 4 : 2;
+}
+
 static inline ck_dw_ring_plan ck_dw_ring(const ck_dw_geometry *g) {
     ck_dw_ring_plan p;
     p.phase = ck_dw_round(ck_dw_round(g->output_width) + (g->kernel_width - 1) * g->dilation_width / g->stride_width
                           + CK_DW_LANES);
     p.row = g->stride_width * p.phase;
-    p.slots = (g->kernel_height - 1) * g->dilation_height + 1;
+    // The input rows of one pass of ck_dw_rows_per_pass output rows.
+    p.slots = (ck_dw_rows_per_pass(g) - 1) * g->stride_height + (g->kernel_height - 1) * g->dilation_height + 1;
     p.total = (p.slots + 1) * p.row + (g->stride_width > 1 ? p.row : 0);
     return p;
 }

@@ -66,7 +66,9 @@ public enum BLAS {
     /// is over columns only). A given thread count always gives the same bits; across thread counts
     /// the results agree bit for bit with OpenBLAS's Cooperlake kernels, and differ by rounding with
     /// its Haswell kernels, whose blocking depends on the width of the call. Calls with fewer
-    /// than `2·parallelColumnGrain` columns or under ``parallelMinimumFlops`` run as one call.
+    /// than `2·parallelColumnGrain` columns are split by rows instead when they have at least
+    /// `2·parallelRowGrain` rows (``sgemmSplitByRows(transA:transB:m:n:k:alpha:a:lda:b:ldb:beta:c:ldc:context:)``);
+    /// calls under ``parallelMinimumFlops``, or too small both ways, run as one call.
     /// Call it on the caller's thread, inside ``withThreads(for:usesBLAS:_:)`` with a one-thread
     /// context (never from inside ``parallelFor(_:grain:elementsPerIndex:context:_:)``).
     @inlinable
@@ -82,6 +84,11 @@ public enum BLAS {
     ) {
         let flops = 2.0 * Double(m) * Double(n) * Double(k)
         let parts = min(context.threads, n / parallelColumnGrain)
+        if parts <= 1 && flops >= parallelMinimumFlops && min(context.threads, m / parallelRowGrain) > 1 {
+            sgemmSplitByRows(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda,
+                             b: b, ldb: ldb, beta: beta, c: c, ldc: ldc, context: context)
+            return
+        }
         if parts <= 1 || flops < parallelMinimumFlops {
             sgemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb,
                   beta: beta, c: c, ldc: ldc)
@@ -106,6 +113,39 @@ public enum BLAS {
             }
         }
     }
+
+    /// The split of ``sgemm(transA:transB:m:n:k:alpha:a:lda:b:ldb:beta:c:ldc:context:)`` for C too
+    /// narrow to split by columns (fewer than `2·parallelColumnGrain`, e.g. one 7×7 image's 49
+    /// output positions): worker `w` computes the slab of rows `[i0, i1)` (a multiple of
+    /// ``parallelRowGrain``) over the whole `k`, reading its share of `op(A)` and all of `op(B)`.
+    @usableFromInline
+    static func sgemmSplitByRows(
+        transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
+        a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+        beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int, context: ComputeContext
+    ) {
+        require(fits(m) && fits(n) && fits(k) && fits(lda) && fits(ldb) && fits(ldc),
+                     "sgemm: sizes m=\(m) n=\(n) k=\(k) lda=\(lda) ldb=\(ldb) ldc=\(ldc) exceed Int32")
+        let grains = m / parallelRowGrain
+        let parts = min(context.threads, grains)
+        let aShared = SharedBuffer(readOnly: UnsafeBufferPointer(start: a, count: transA ? (k - 1) * lda + m : (m - 1) * lda + k))
+        let bShared = SharedBuffer(readOnly: UnsafeBufferPointer(start: b, count: transB ? (n - 1) * ldb + k : (k - 1) * ldb + n))
+        let cShared = SharedBuffer(UnsafeMutableBufferPointer(start: c, count: (m - 1) * ldc + n))
+        parallelFor(parts, context: ComputeContext(threads: parts, minimumElementsPerThread: 1,
+                                                   flushesDenormals: context.flushesDenormals)) { range in
+            for part in range {
+                let i0 = part * grains / parts * parallelRowGrain
+                let i1 = part == parts - 1 ? m : (part + 1) * grains / parts * parallelRowGrain
+                sgemm(transA: transA, transB: transB, m: i1 - i0, n: n, k: k, alpha: alpha,
+                      a: aShared.base + (transA ? i0 : i0 * lda), lda: lda, b: bShared.base, ldb: ldb,
+                      beta: beta, c: cShared.base + i0 * ldc, ldc: ldc)
+            }
+        }
+    }
+
+    /// Rows per unit of the row split (``sgemmSplitByRows(transA:transB:m:n:k:alpha:a:lda:b:ldb:beta:c:ldc:context:)``):
+    /// a multiple of OpenBLAS's AVX-512 micro-tile heights.
+    public static let parallelRowGrain = 64
 
     /// Columns per unit of ``sgemm(transA:transB:m:n:k:alpha:a:lda:b:ldb:beta:c:ldc:context:)``'s
     /// split (a multiple of OpenBLAS's 16-wide AVX-512 micro-tile).

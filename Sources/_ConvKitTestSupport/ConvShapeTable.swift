@@ -112,7 +112,8 @@ public enum ConvShapeTable {
                                                                     kernelSize: 5, padding: 2)),
             NamedConv("3x3 pad 1 (ResNet-like)", try Conv2DGeometry(batch: 1, inputChannels: 32, inputSize: 28, outputChannels: 16,
                                                                     kernelSize: 3, padding: 1)),
-            NamedConv("3x3 64 channels (Winograd F(4x4) in automatic)", try Conv2DGeometry(batch: 1, inputChannels: 64, inputSize: 16,
+            // Two 32×32 images: 128 tiles of 4×4, the fewest F(4×4) takes in automatic.
+            NamedConv("3x3 64 channels (Winograd F(4x4) in automatic)", try Conv2DGeometry(batch: 2, inputChannels: 64, inputSize: 32,
                                                                                           outputChannels: 64, kernelSize: 3,
                                                                                           padding: 1)),
             NamedConv("1x1 (ResNet bottleneck)", try Conv2DGeometry(batch: 2, inputChannels: 64, inputSize: 14, outputChannels: 32,

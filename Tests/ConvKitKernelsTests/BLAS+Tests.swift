@@ -73,6 +73,50 @@ struct BLASTests {
         }
     }
 
+    /// A C too narrow to split by columns (n = 49, one 7×7 plane) is split by rows instead: every
+    /// transpose pair, beta 0 over NaN and beta 1, a height that leaves a remainder slab
+    /// (m = 301 = 4·64 + 45), wider leading dimensions, and 1-4 workers.
+    @Test(arguments: [(false, false), (true, false), (false, true), (true, true)])
+    func rowSplitGEMMMatchesOneCall(_ transposes: (Bool, Bool)) {
+        let (transA, transB) = transposes
+        let m = 301, n = 49, k = 160, pad = 3
+        #expect(2 * m * n * k >= Int(BLAS.parallelMinimumFlops) && n < 2 * BLAS.parallelColumnGrain
+                && m >= 2 * BLAS.parallelRowGrain)
+        let lda = (transA ? m : k) + pad, ldb = (transB ? k : n) + pad, ldc = n + pad
+        let a = [Float].random(count: (transA ? k : m) * lda, seed: 15)
+        let b = [Float].random(count: (transB ? n : k) * ldb, seed: 16)
+        let start = [Float].random(count: m * ldc, seed: 17)
+        for beta: Float in [0, 1] {
+            func product(_ context: ComputeContext?) -> [Float] {
+                var c = beta == 0 ? [Float](repeating: .nan, count: m * ldc) : start
+                a.withUnsafeBufferPointer { ap in b.withUnsafeBufferPointer { bp in c.withUnsafeMutableBufferPointer { cp in
+                    BLAS.withThreads(for: .serial) {
+                        if let context {
+                            BLAS.sgemm(transA: transA, transB: transB, m: m, n: n, k: k, a: ap.baseAddress!, lda: lda,
+                                       b: bp.baseAddress!, ldb: ldb, beta: beta, c: cp.baseAddress!, ldc: ldc,
+                                       context: context)
+                        } else {
+                            BLAS.sgemm(transA: transA, transB: transB, m: m, n: n, k: k, a: ap.baseAddress!, lda: lda,
+                                       b: bp.baseAddress!, ldb: ldb, beta: beta, c: cp.baseAddress!, ldc: ldc)
+                        }
+                    }
+                } } }
+                return c
+            }
+            let reference = product(nil)
+            for threads in 1...4 {
+                let split = product(ComputeContext(threads: threads))
+                var worst: Float = 0, paddingKept = true
+                for i in 0..<m {
+                    for j in 0..<n { worst = max(worst, abs(split[i * ldc + j] - reference[i * ldc + j])) }
+                    for j in n..<ldc where beta == 1 { paddingKept = paddingKept && split[i * ldc + j] == start[i * ldc + j] }
+                }
+                #expect(worst < 1e-4, "transA \(transA) transB \(transB) beta \(beta) threads \(threads): \(worst)")
+                #expect(paddingKept)
+            }
+        }
+    }
+
     @Test func setThreadsRoundTrips() {
         let before = BLAS.threads
         BLAS.prepareThreads(for: .serial)

@@ -54,6 +54,16 @@ struct Conv2DDepthwiseTests {
         make(1, 2, 8, 9, k: (3, 3), p: (3, 3)),
         make(1, 2, 8, 9, k: (3, 3), s: (2, 1), p: (0, 2), d: (1, 2)),
         make(1, 4, 28, 28, k: (3, 3), s: (2, 2), p: (1, 1)),
+        // One image, one channel, on MobileNet's planes and odd ones: the straight row copies
+        // (rows wider than two vectors, tails at every width), passes of several output rows
+        // cut short at the bottom, odd and even left padding at stride 2.
+        make(1, 1, 56, 56, k: (3, 3), s: (2, 2), p: (1, 1)),
+        make(1, 1, 57, 57, k: (3, 3), s: (2, 2), p: (0, 0)),
+        make(1, 1, 45, 71, k: (3, 3), s: (2, 2), p: (2, 2)),
+        make(1, 1, 38, 53, k: (3, 3), p: (1, 1)),
+        make(1, 1, 39, 50, k: (5, 5), p: (2, 2)),
+        make(1, 1, 41, 66, k: (5, 5), s: (2, 2), p: (2, 2)),
+        make(1, 2, 35, 35, k: (3, 3), s: (2, 2), p: (1, 1), multiplier: 2),
         // Strides wider than the plane (every column phase past the first is empty) and huge ones.
         make(1, 2, 3, 2, k: (1, 1), s: (1, 7), p: (1, 0), multiplier: 3),
         make(1, 2, 5, 9, k: (3, 3), s: (2, 7), p: (1, 1)),

@@ -105,6 +105,40 @@ struct Conv2DAutomaticThreadRuleTests {
         }
     }
 
+    /// Late-stage 3×3 layers (ResNet's 256 and 512 channels at 14×14 and 7×7): Winograd needs 512
+    /// output positions in the call (its filter transform is paid once per call), direct's backward
+    /// directions 256; below, the call lowers (one GEMM on the whole filter).
+    @Test func lateStageRulesCountOutputPositions() throws {
+        func layer(_ n: Int, _ c: Int, _ size: Int) throws -> Conv2DGeometry {
+            try Conv2DGeometry(batch: n, inputChannels: c, inputSize: size, outputChannels: c, kernelSize: 3, padding: 1)
+        }
+        let avx512 = SIMDLevel.detected >= .avx512
+        let direct: Conv2DAlgorithm = avx512 ? .direct : .im2col
+        for direction in Conv2DDirection.allCases {
+            func picked(_ g: Conv2DGeometry) -> Conv2DAlgorithm {
+                Conv2DAlgorithm.automatic.effective(for: g, direction: direction, context: .serial)
+            }
+            // Batch 8 at 14×14 (1568 positions): Winograd; one image (196): no Winograd.
+            #expect(picked(try layer(8, 256, 14)) == (SIMDLevel.detected >= .avx2 ? .winograd4x4 : .winograd))
+            #expect(picked(try layer(8, 512, 14)).isWinograd)
+            #expect(picked(try layer(1, 512, 14)) == .im2col)
+            #expect(picked(try layer(1, 256, 14)) == (direction == .forward ? direct : .im2col))
+            // 7×7 (no Winograd at any batch): direct where C·9 <= 2400, its backward at 392 positions
+            // but not at 49; 512 channels lower.
+            #expect(picked(try layer(8, 256, 7)) == direct)
+            #expect(picked(try layer(1, 256, 7)) == (direction == .forward ? direct : .im2col))
+            #expect(picked(try layer(8, 512, 7)) == .im2col)
+            #expect(picked(try layer(1, 512, 7)) == .im2col)
+            // 512 channels at 14×14: F(2×2) (F(4×4)'s 36·512·512 transformed filters exceed the cap);
+            // 4 images of 14×14 (784 positions, 64 tiles of 4×4): F(2×2); 7×7 planes never (under 8×8).
+            #expect(picked(try layer(8, 512, 14)) == .winograd)
+            #expect(picked(try layer(4, 256, 14)) == .winograd)
+            #expect(!picked(try layer(16, 256, 7)).isWinograd)
+            // ResNet's 56×56 stage at batch 1 (3136 positions) keeps Winograd.
+            #expect(picked(try layer(1, 64, 56)).isWinograd)
+        }
+    }
+
     /// 1×1 kernels are never direct (at stride 2 too: 1.91 ms im2col against 2.81 direct measured
     /// for 8×256×28×28 → 512); a reduction above 2400 is not either.
     @Test func directRuleByKernelAndReduction() throws {

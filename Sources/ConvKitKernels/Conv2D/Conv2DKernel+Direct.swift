@@ -46,6 +46,13 @@ enum Conv2DDirect {
     /// 3 channels ran 1.5× slower than im2col).
     static let automaticMinBackwardDataChannels = 16
 
+    /// ``Conv2DAlgorithm/automatic`` runs direct's backwardData and backwardFilter only on calls
+    /// with at least this many output positions (`batch·OH·OW`): with fewer (one 7×7 or 14×14 image)
+    /// the per-call work on the whole filter (the flipped copy, the per-worker partial sums) is
+    /// not amortised, and im2col's single GEMM ran 1.1–2.5× faster (ResNet's 256-channel 3×3 at
+    /// batch 1; figures: docs/decisions/Decisions.md, "Late-stage 3×3 layers").
+    static let automaticMinBackwardPositions = 256
+
     /// Largest per-worker workspace (floats) the algorithm accepts: the default cap of a call (32 MiB).
     static let perWorkerCapFloats = Conv2DLoweringPlan.defaultWorkspaceCapBytes / MemoryLayout<Float>.stride
 

@@ -67,17 +67,27 @@ enum Conv2DWinograd {
             && g.paddingHeight == g.paddingWidth && g.paddingHeight <= 2
     }
 
+    /// ``Conv2DAlgorithm/automatic`` picks Winograd only for calls with at least this many output
+    /// positions (`batch·OH·OW`): the filter transform (16 or 36 floats per input-output channel
+    /// pair) is paid once per call, and over fewer positions (one 14×14 image) it cost more than the
+    /// multiplications saved (figures: docs/decisions/Decisions.md, "Late-stage 3×3 layers").
+    static let automaticMinPositions = 512
+
     /// ``Conv2DAlgorithm/automatic`` picks F(4×4) over F(2×2) when `g` has at least 64 input and
-    /// output channels, its 4×4 tiles are at least 80% filled (`OH·OW ≥ 0.8·16·TH·TW`), and each
-    /// direction's F(4×4) plan stays within the default 32 MiB cap. Measured (1 thread, Zen 5,
+    /// output channels, its 4×4 tiles are at least 75% filled (`OH·OW ≥ 0.75·16·TH·TW`: 14×14 and
+    /// 7×7 planes are 77%, 13×13 66%), the call has at least ``minimumBlockTiles`` (128) tiles (fewer
+    /// make GEMMs too narrow: 8 images of 7×7 give 32), and each direction's F(4×4) plan stays
+    /// within the default 32 MiB cap. ResNet's 256-channel 14×14 layer at batch 8 (77%, 128 tiles)
+    /// ran 12–26% faster with F(4×4) than F(2×2) at 1 thread (docs/decisions/Decisions.md,
+    /// "Late-stage 3×3 layers"). Measured (1 thread, Zen 5,
     /// Cooperlake sgemm, F(2×2) / F(4×4) ms): resnet_3x3 5.89 / 3.43 forward, 6.94 / 4.93
     /// backwardFilter; vgg_3x3 5.45 / 3.57, 5.36 / 3.70; resnet_3x3_n1 0.576 / 0.443; alexnet_c3
     /// (13×13: 66% filled, 128 tiles in the batch, 14 MB of transformed filters) 7.78 / 9.24, a loss.
     static func prefersLargeTiles(_ g: Conv2DGeometry) -> Bool {
         guard supports(g), g.inputChannels >= 64, g.outputChannels >= 64 else { return false }
         let tile = Tile.f4x4
-        let covered = 16 * tile.tiles(g.outputHeight) * tile.tiles(g.outputWidth)
-        guard 5 * g.outputHeight * g.outputWidth >= 4 * covered else { return false }
+        let tiles = tile.tiles(g.outputHeight) * tile.tiles(g.outputWidth)
+        guard 4 * g.outputHeight * g.outputWidth >= 3 * 16 * tiles, g.batch * tiles >= minimumBlockTiles else { return false }
         let capBytes = Conv2DLoweringPlan.defaultWorkspaceCapBytes
         return Conv2DDirection.allCases.allSatisfy {
             workspaceCount(g, tile: tile, direction: $0, capBytes: capBytes) * MemoryLayout<Float>.stride <= capBytes

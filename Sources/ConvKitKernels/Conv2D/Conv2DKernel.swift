@@ -68,9 +68,11 @@ public enum Conv2DAlgorithm: String, CaseIterable, Sendable, Hashable {
     /// ``automatic``, the algorithm the heuristic picks:
     ///
     /// 1. depthwise-style layers (one input channel per output channel, groups > 1) → ``depthwise``;
-    /// 2. 3×3 stride-1 layers that Winograd supports, with at least 16 input and output channels and
-    ///    an output of at least 8×8 → ``winograd`` (2.25× fewer multiplies; smaller layers lose to
-    ///    the transforms), or ``winograd4x4`` (4× fewer multiplies) where
+    /// 2. 3×3 stride-1 layers that Winograd supports, with at least 16 input and output channels,
+    ///    an output of at least 8×8 and at least ``Conv2DWinograd/automaticMinPositions`` (512)
+    ///    output positions in the call (`batch·OH·OW`) → ``winograd`` (2.25× fewer multiplies;
+    ///    smaller layers lose to the transforms, and the filter transform, paid once per call,
+    ///    needs that many positions to pay off), or ``winograd4x4`` (4× fewer multiplies) where
     ///    ``Conv2DWinograd/prefersLargeTiles(_:)`` holds: at least 64 input and output channels, 4×4
     ///    tiles at least 80% filled, and every direction within the default workspace cap (with
     ///    fewer channels or emptier tiles its larger transforms cost more than the GEMMs save);
@@ -79,7 +81,10 @@ public enum Conv2DAlgorithm: String, CaseIterable, Sendable, Hashable {
     ///    (it splits images over the workers, or a single image's output-channel blocks; such
     ///    GEMMs are small and skinny, and im2col's copy costs as much as their arithmetic).
     ///    ``effective(for:direction:simdLevel:)`` sends backwardData of strided layers
-    ///    (no transposed form), and of layers with fewer than 16 input channels per group, to ``im2col``;
+    ///    (no transposed form), and of layers with fewer than 16 input channels per group, to ``im2col``,
+    ///    and both backward directions of calls with fewer than
+    ///    ``Conv2DDirect/automaticMinBackwardPositions`` (256) output positions (`batch·OH·OW`: one
+    ///    7×7 or 14×14 image), whose weight-sized work those few positions do not amortise;
     /// 4. everything else (including 1×1 kernels, whose lowering is at most a strided copy and which
     ///    are a single GEMM on the input at stride 1) → ``im2col``.
     ///
@@ -89,7 +94,8 @@ public enum Conv2DAlgorithm: String, CaseIterable, Sendable, Hashable {
         case .automatic:
             if g.groups > 1 && Conv2DDepthwise.supports(g) { return .depthwise }
             if Conv2DWinograd.supports(g) && g.inputChannels >= 16 && g.outputChannels >= 16
-                && g.outputHeight >= 8 && g.outputWidth >= 8 {
+                && g.outputHeight >= 8 && g.outputWidth >= 8
+                && g.batch * g.outputPlane >= Conv2DWinograd.automaticMinPositions {
                 return Conv2DWinograd.prefersLargeTiles(g) ? .winograd4x4 : .winograd
             }
             if Conv2DDirect.supports(g) && g.kernelPlane > 1 && g.columnRows <= Conv2DDirect.automaticMaxReduction {
@@ -119,6 +125,10 @@ public enum Conv2DAlgorithm: String, CaseIterable, Sendable, Hashable {
         }
         if self == .automatic && resolved == .direct && direction == .backwardData
             && g.inputChannelsPerGroup < Conv2DDirect.automaticMinBackwardDataChannels {
+            return .im2col
+        }
+        if self == .automatic && resolved == .direct && direction != .forward
+            && g.batch * g.outputPlane < Conv2DDirect.automaticMinBackwardPositions {
             return .im2col
         }
         return resolved
