@@ -34,6 +34,9 @@ struct NetworkProfile: Encodable, Sendable {
     var units: [Unit]
     var lossMs: Double
     var optimizerMs: Double
+    /// The same step as whole-model calls, in `trainStep`'s order and with its lifetimes (the
+    /// forward cache alive during the update): forward, loss, backward, SGD update, running statistics.
+    var stages: [String: Double]
     /// Measured rows of the same network and thread count (the whole step, for comparison).
     var measuredTrainMs: Double?
     var measuredInferMs: Double?
@@ -42,7 +45,7 @@ struct NetworkProfile: Encodable, Sendable {
     var inferTotalMs: Double { units.reduce(0) { $0 + $1.inferMs } }
 
     enum CodingKeys: String, CodingKey {
-        case name, batch, threads, samples, units, lossMs = "loss_ms", optimizerMs = "optimizer_ms"
+        case name, batch, threads, samples, units, lossMs = "loss_ms", optimizerMs = "optimizer_ms", stages = "stages_ms"
         case measuredTrainMs = "measured_train_ms", measuredInferMs = "measured_infer_ms"
         case trainTotalMs = "train_total_ms", inferTotalMs = "infer_total_ms"
     }
@@ -56,6 +59,7 @@ struct NetworkProfile: Encodable, Sendable {
         try c.encode(units, forKey: .units)
         try c.encode(lossMs, forKey: .lossMs)
         try c.encode(optimizerMs, forKey: .optimizerMs)
+        try c.encode(stages, forKey: .stages)
         try c.encode(measuredTrainMs, forKey: .measuredTrainMs)
         try c.encode(measuredInferMs, forKey: .measuredInferMs)
         try c.encode(trainTotalMs, forKey: .trainTotalMs)
@@ -140,13 +144,43 @@ struct NetworkProfiler {
                 infer[i].append(Stopwatch.now() - t0)
             }
         }
+        let stages = try wholeModelStages()
         let units = parts.indices.map { i in
             NetworkProfile.Unit(path: parts[i].path, type: Self.typeName(parts[i].layer), outputShape: shapes[i],
                                 forwardMs: median(forward[i]), backwardMs: median(backward[i]), inferMs: median(infer[i]),
                                 parameters: parts[i].layer.parameterCount)
         }
         return NetworkProfile(name: session.spec.name, batch: session.spec.batch, threads: context.threads,
-                              samples: max(1, samples), units: units, lossMs: median(loss), optimizerMs: median(update))
+                              samples: max(1, samples), units: units, lossMs: median(loss), optimizerMs: median(update),
+                              stages: stages)
+    }
+
+    /// Stage names of ``NetworkProfile/stages``, in order.
+    static let stageNames = ["forward", "loss", "backward", "update", "running statistics"]
+
+    /// The training step as whole-model calls (what `trainStep` runs), each stage timed: median ms per stage.
+    private func wholeModelStages() throws -> [String: Double] {
+        var times = [[Double]](repeating: [], count: Self.stageNames.count)
+        for sample in 0..<max(1, samples) {
+            var t0 = Stopwatch.now()
+            let (output, cache) = try session.model.forward(session.input, mode: .training(seed: UInt64(sample)), context: context)
+            times[0].append(Stopwatch.now() - t0)
+            t0 = Stopwatch.now()
+            let (_, gradient) = try session.lossAndGradient(output, context)
+            times[1].append(Stopwatch.now() - t0)
+            t0 = Stopwatch.now()
+            let gradients = try session.model.backward(gradient, cache: cache, context: context).parameterGradients
+            times[2].append(Stopwatch.now() - t0)
+            t0 = Stopwatch.now()
+            try session.optimizer.update(&session.model, gradients: gradients)
+            times[3].append(Stopwatch.now() - t0)
+            t0 = Stopwatch.now()
+            try session.model.applyBufferUpdates(from: cache)
+            times[4].append(Stopwatch.now() - t0)
+        }
+        var out: [String: Double] = [:]
+        for (i, name) in Self.stageNames.enumerated() { out[name] = median(times[i]) }
+        return out
     }
 
     private func median(_ seconds: [Double]) -> Double {

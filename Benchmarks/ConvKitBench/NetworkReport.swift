@@ -67,6 +67,13 @@ struct NetworkReport: Encodable, Sendable {
         out.append("| SGD update | | | | \(Format.ms(p.optimizerMs)) | | \(share(p.optimizerMs, train)) | | |")
         out.append("| **sum** | | | | | | **\(Format.ms(train)) ms** | | **\(Format.ms(infer)) ms** |")
         out.append("| measured (whole step) | | | | | | \(Format.number(p.measuredTrainMs)) ms | | \(Format.number(p.measuredInferMs)) ms |")
+        if let measured = p.measuredTrainMs {
+            out.append("| outside the units (measured − sum) | | | | | | \(Format.ms(measured - train)) ms | | "
+                + (p.measuredInferMs.map { "\(Format.ms($0 - infer)) ms" } ?? "–") + " |")
+        }
+        let stages = NetworkProfiler.stageNames.map { name in "\(name) \(Format.number(p.stages[name])) ms" }
+        out += ["", "The same step as whole-model calls (`model.forward`, the loss, `model.backward`, `SGD.update` with the "
+                    + "forward cache alive, `applyBufferUpdates`; medians): " + stages.joined(separator: ", ") + "."]
         return out
     }
 

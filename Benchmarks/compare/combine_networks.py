@@ -184,8 +184,8 @@ def svg(ck, rows, width=1200):
             if vs:
                 stats.append(f"{t}T: geomean {geomean(vs):.2f}, {sum(1 for v in vs if v < 1)}/{len(vs)} below 1.0")
         o.append(f'<text x="{left}" y="{y + 16}" font-size="14" font-weight="bold">{html.escape(TITLE[direction])}</text>')
-        o.append(f'<text x="{left + 420}" y="{y + 16}" font-size="12">{html.escape("; ".join(stats))}</text>')
-        top = y + 26
+        o.append(f'<text x="{left}" y="{y + 33}" font-size="12">{html.escape("; ".join(stats))}</text>')
+        top = y + 44
         for tick in ticks:
             ty = ypos(tick, top)
             o.append(f'<line x1="{left}" y1="{ty:.1f}" x2="{width - right}" y2="{ty:.1f}" stroke="#e4e4e4"/>')
