@@ -16,6 +16,7 @@ from combine import fmt, geomean, LOW, THREAD_COLORS
 
 PEER_LABEL = {("torch", "nchw"): "torch NCHW", ("torch", "channels_last"): "torch CL", ("onnxruntime", "all"): "ORT"}
 DIRECTIONS = ("train", "infer")
+AXIS_MAX = 16.0   # top of the chart's ratio axis: one outlier (a peer stalled by load) must not flatten the rest
 TITLE = {"train": "training step (forward, loss, backward, SGD momentum)", "infer": "inference (evaluation mode)"}
 
 
@@ -153,7 +154,7 @@ def svg(ck, rows, width=1200):
     threads = sorted({r["threads"] for r in sel})
     ratios = [r["vs_fastest"] for r in sel]
     lo = min(0.25, 2 ** math.floor(math.log2(min(ratios))))
-    hi = max(4.0, 2 ** math.ceil(math.log2(max(ratios))))
+    hi = min(AXIS_MAX, max(4.0, 2 ** math.ceil(math.log2(max(ratios)))))   # taller bars are cut, their label is exact
     left, right, ph, label_h = 62, 12, 210, 120
     y = 54
     lx = left
@@ -206,7 +207,7 @@ def svg(ck, rows, width=1200):
                        f"{label(r['fastest'])} {fmt(r['fastest']['median_ms'])} ms)")
                 o.append(f'<rect x="{gx + j * bw:.1f}" y="{min(vy, base):.1f}" width="{bw - 1:.1f}" height="{max(abs(base - vy), 1):.1f}" '
                          f'fill="{low if v < LOW else normal}"><title>{html.escape(tip)}</title></rect>')
-                o.append(f'<text x="{gx + j * bw + (bw - 1) / 2:.1f}" y="{(vy - 3 if v >= 1 else vy + 11):.1f}" font-size="9" '
+                o.append(f'<text x="{gx + j * bw + (bw - 1) / 2:.1f}" y="{(max(vy - 3, top + 9) if v >= 1 else vy + 11):.1f}" font-size="9" '
                          f'text-anchor="middle" fill="#333">{v:.2f}</text>')
         o.append(f'<line x1="{left}" y1="{base:.1f}" x2="{width - right}" y2="{base:.1f}" stroke="black" stroke-width="1.5"/>')
         o.append(f'<text x="{width - right - 4}" y="{ypos(hi, top) + 11:.1f}" font-size="11" text-anchor="end" fill="#555">ConvKit faster ↑</text>')
