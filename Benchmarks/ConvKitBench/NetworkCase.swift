@@ -147,6 +147,8 @@ final class NetworkRunner {
     init(_ settings: NetworkSettings) { self.settings = settings }
 
     func run(_ spec: NetworkSpec) throws {
+        // The previous network's freed blocks must not count in this one's memory.
+        TensorMemory.releaseCache()
         ResidentMemory.resetPeak()
         let baseline = ResidentMemory.currentBytes
         let session = try NetworkSession(spec)

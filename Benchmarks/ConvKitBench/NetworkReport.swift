@@ -39,7 +39,8 @@ struct NetworkReport: Encodable, Sendable {
                     + "\(Format.number(Double(NetworkCatalogue.momentum))), running statistics) with `checkFinite: false`; "
                     + "the CycleGAN generator: the same public calls with the mean squared error against a random target. "
                     + "infer: `model(x, context:)` (evaluation mode).",
-                "- peak RSS: the process's `VmHWM`, reset (after `malloc_trim`) before each row; inference rows run before "
+                "- peak RSS: the process's `VmHWM`, reset (after `malloc_trim`) before each row; ConvKit's tensor cache "
+                    + "(`TensorMemory`) is emptied before each network, not between its rows; inference rows run before "
                     + "any training step, so they do not hold the optimiser's velocities.",
                 "- `samples`: samples × calls per sample."]
         if hasCold, let cold = machine.cold { out.append("- `cold ms`: \(cold).") }
