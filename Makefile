@@ -1,11 +1,13 @@
 # ConvKit: plain Makefile (no CMake). Every target is one or two commands.
 #   make bench    build (release) and run the benchmark suite, warm and cold figures (default suite;
 #                 BENCH_ARGS="--suite broad" or make bench-broad: the broad layer suite)
+#   make bench-networks  whole networks (LeNet-5 ... CycleGAN): training step and inference, peak memory
+#                 (BENCH_ARGS="--profile --filter resnet18/16": the time per layer)
 #   make test     run the test suite (release build)
 #   make demo     train LeNet-5 on the bundled MNIST subset
 #   make demo-resnet  train a small ResNet (batch norm, dropout) on the bundled MNIST subset
-#   make compare  ConvKit beside ONNX Runtime / PyTorch on the default and broad suites
-#                 (COMPARE_SUITE=default or broad for one of them; docs/Benchmarks.md)
+#   make compare  ConvKit beside ONNX Runtime / PyTorch on the default and broad suites and whole networks
+#                 (COMPARE_SUITE=default, broad or networks for one of them; docs/Benchmarks.md)
 #   make parity   ResNet, VGG-BN, AlexNet, MobileNetV2, U-Net and the CycleGAN generator against
 #                 PyTorch (outputs, loss, gradients, running statistics; training and evaluation;
 #                 1 and 2 threads); Tools/parity/parity.sh
@@ -25,7 +27,7 @@ TEST_ENV = OPENBLAS_CORETYPE=$${OPENBLAS_CORETYPE:-Haswell} OPENBLAS_L2_SIZE=$${
 
 APT_PACKAGES = libopenblas-dev liblapacke-dev pkg-config
 
-.PHONY: all deps check-blas build test check check-asan check-tsan fuzz bench bench-quick bench-broad demo demo-resnet compare parity docs clean
+.PHONY: all deps check-blas build test check check-asan check-tsan fuzz bench bench-quick bench-broad bench-networks demo demo-resnet compare parity docs clean
 
 all: build
 
@@ -76,6 +78,10 @@ bench-quick: deps
 bench-broad: deps
 	$(SWIFT) build -c release --product convkit-bench $(SWIFTFLAGS)
 	$$($(SWIFT) build -c release --show-bin-path $(SWIFTFLAGS))/convkit-bench --suite broad $(BENCH_ARGS)
+
+bench-networks: deps
+	$(SWIFT) build -c release --product convkit-bench $(SWIFTFLAGS)
+	$$($(SWIFT) build -c release --show-bin-path $(SWIFTFLAGS))/convkit-bench --suite networks --cold $(BENCH_ARGS)
 
 demo: deps
 	$(SWIFT) build -c release --product train-lenet $(SWIFTFLAGS)

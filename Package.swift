@@ -55,6 +55,7 @@ let package = Package(
         .executableTarget(
             name: "ConvKitBench",
             dependencies: [
+                "ConvKit",  // the networks suite (whole models through the layer API)
                 "ConvKitKernels",
                 "_ConvKitTestSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -87,6 +88,11 @@ let package = Package(
         .testTarget(
             name: "ConvKitKernelsTests",
             dependencies: ["ConvKitKernels", "_ConvKitTestSupport"]
+        ),
+        // The benchmark runner's own rules (network selection, sampling).
+        .testTarget(
+            name: "ConvKitBenchTests",
+            dependencies: ["ConvKitBench"]
         ),
         .testTarget(
             name: "ConvKitTests",

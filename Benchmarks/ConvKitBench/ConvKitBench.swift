@@ -14,7 +14,7 @@ struct ConvKitBench: ParsableCommand {
         See docs/Benchmarks.md for what is timed and the formulas.
         """)
 
-    @Option(help: "Comma-separated layer names (e.g. alexnet_c2,resnet_1x1) or ops (conv2d, dense, maxpool2d, relu).")
+    @Option(help: "Comma-separated layer names (e.g. alexnet_c2,resnet_1x1) or ops (conv2d, dense, maxpool2d, relu); with --suite networks, network names (resnet18) or name/batch (resnet18/16).")
     var filter: String?
 
     @Option(help: "Comma-separated thread counts, each used for a ComputeContext and OpenBLAS.")
@@ -41,7 +41,7 @@ struct ConvKitBench: ParsableCommand {
     @Option(help: "Write an SVG chart to this path.")
     var svg: String?
 
-    @Option(help: "Which layers: default (the anchors' suite), broad (conv layers of ResNet-50, MobileNetV2, ResNeXt, Inception-v3, DenseNet, DeepLabv3, U-Net, CycleGAN, VGG-16) or all.")
+    @Option(help: "Which layers: default (the anchors' suite), broad (conv layers of ResNet-50, MobileNetV2, ResNeXt, Inception-v3, DenseNet, DeepLabv3, U-Net, CycleGAN, VGG-16), all (default and broad) or networks (whole networks: training step and inference; not part of all).")
     var suite: String = "default"
 
     @Flag(help: "Reduced suite with small shapes (CI smoke test; seconds in total).")
@@ -58,6 +58,9 @@ struct ConvKitBench: ParsableCommand {
 
     @Option(name: .customLong("cold-samples"), help: "Pauses per cold figure (its median; default 1).")
     var coldSamples: Int = 1
+
+    @Flag(help: "--suite networks: also print each network's time per layer (a layer-by-layer rerun) and share of the step.")
+    var profile = false
 
     @Flag(help: "No progress lines on stderr.")
     var quiet = false
@@ -79,6 +82,8 @@ struct ConvKitBench: ParsableCommand {
             throw ValidationError("--suite must be one of \(SuiteChoice.allCases.map(\.rawValue).joined(separator: ", ")), got '\(suite)'")
         }
         if quick && choice == .broad { throw ValidationError("--quick selects the quick suite; it does not combine with --suite broad") }
+        if choice == .networks && svg != nil { throw ValidationError("--svg charts the layer suites; the networks chart is Benchmarks/compare/combine.py's") }
+        if profile && choice != .networks { throw ValidationError("--profile applies to --suite networks") }
     }
 
     var suiteChoice: SuiteChoice { SuiteChoice(rawValue: suite) ?? .default }
@@ -91,6 +96,10 @@ struct ConvKitBench: ParsableCommand {
         let minTime = self.minTime ?? (quick ? 0.01 : 0.05)
         let repeats = self.repeats ?? (quick ? 3 : 5)
         let tokens = (filter ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        if suiteChoice == .networks {
+            try runNetworks(tokens: tokens, minTime: minTime, repeats: repeats)
+            return
+        }
         let entries: [SuiteEntry]
         do {
             entries = try Suite.filter(Suite.entries(suiteChoice, quick: quick), tokens: tokens)
@@ -129,6 +138,41 @@ struct ConvKitBench: ParsableCommand {
         if let svg { try write(report.svg(), to: svg) }
         if !runner.failures.isEmpty {
             printError("\(runner.failures.count) result(s) did not match the naive reference:")
+            for f in runner.failures { printError("  \(f)") }
+            throw ExitCode(1)
+        }
+    }
+
+    /// `--suite networks`: the networks of ``NetworkCatalogue`` (``NetworkRunner``).
+    private func runNetworks(tokens: [String], minTime: Double, repeats: Int) throws {
+        let specs: [NetworkSpec]
+        do {
+            specs = try NetworkCatalogue.filter(quick ? NetworkCatalogue.quick : NetworkCatalogue.all, tokens: tokens)
+        } catch {
+            throw ValidationError("\(error)")
+        }
+        if printSuite {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
+            print(String(decoding: try encoder.encode(specs), as: UTF8.self))
+            return
+        }
+        let coldSettings = cold ? ColdSettings(pause: coldBusy ? .busy : .sleep, seconds: coldPause, samples: coldSamples) : nil
+        let machine = Machine.current(threads: threadCounts, suite: quick ? "networks-quick" : "networks", minTime: minTime,
+                                      repeats: repeats, naiveRepeats: 0, naiveBatch: 0, cold: coldSettings)
+        if machine.noisy {
+            printError("warning: 1-minute load average \(machine.loadAverage.first ?? 0) > \(machine.cores)/2: figures will be noisy")
+        }
+        let runner = NetworkRunner(NetworkSettings(threads: threadCounts, minTime: minTime, repeats: repeats, progress: !quiet,
+                                                   cold: coldSettings, profile: profile))
+        for spec in specs { try runner.run(spec) }
+        let report = NetworkReport(machine: machine, networks: runner.rows, profiles: runner.profiles, failures: runner.failures)
+        let table = report.markdown()
+        print(table, terminator: "")
+        if let markdown { try write(table, to: markdown) }
+        if let json { try write(report.jsonData(), to: json) }
+        if !runner.failures.isEmpty {
+            printError("\(runner.failures.count) network row(s) computed NaN or ±∞:")
             for f in runner.failures { printError("  \(f)") }
             throw ExitCode(1)
         }

@@ -75,6 +75,8 @@ enum SuiteChoice: String, CaseIterable {
     case broad
     /// Both, default first.
     case all
+    /// Whole networks (``NetworkCatalogue``): training step and inference; not part of `all`.
+    case networks
 
     /// The name recorded in the machine block (`full` is the default suite's historical name).
     var reportName: String {
@@ -82,6 +84,7 @@ enum SuiteChoice: String, CaseIterable {
         case .default: return "full"
         case .broad: return "broad"
         case .all: return "full+broad"
+        case .networks: return "networks"
         }
     }
 }
@@ -101,6 +104,7 @@ enum Suite {
         case .default: return entries(quick: quick)
         case .broad: return broad
         case .all: return entries(quick: quick) + broad
+        case .networks: return []
         }
     }
 
