@@ -34,7 +34,7 @@ struct NetworkSpec: Codable, Sendable, Hashable {
     var inputShape: [Int] { [batch, channels, height, width] }
 }
 
-/// The networks of issue 14 and their batches.
+/// The networks of the whole-network benchmark and their batches.
 enum NetworkCatalogue {
     /// Learning rate of every training step (both sides): small enough that random labels do not
     /// make any network diverge over the steps timed.
@@ -156,16 +156,22 @@ final class NetworkSession {
         }
         let (prediction, cache) = try model.forward(input, mode: .training(seed: step), context: context)
         let (loss, gradient) = try lossAndGradient(prediction, context)
-        let parameterGradients = try model.backward(gradient, cache: cache, context: context).parameterGradients
+        let parameterGradients = try model.parameterGradients(gradient, cache: cache, context: context)
         try optimizer.update(&model, gradients: parameterGradients)
         try model.applyBufferUpdates(from: cache)
         return loss
     }
 
-    /// Inference in evaluation mode.
+    /// The model folded for inference (`foldedForInference()`: batch norms into the convolutions
+    /// before them, ReLUs into their epilogues), made once, as ONNX Runtime folds when it creates a
+    /// session.
+    private var folded: Sequential?
+
+    /// Inference in evaluation mode, on the folded model.
     @discardableResult
     func infer(_ context: ComputeContext) throws -> Tensor {
-        try model(input, context: context)
+        if folded == nil { folded = try model.foldedForInference() }
+        return try folded!(input, context: context)
     }
 
     /// The step's loss and its gradient with respect to the model's output.

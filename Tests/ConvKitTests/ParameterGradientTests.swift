@@ -22,6 +22,13 @@ import _ConvKitTestSupport
         try check(model, input: Tensor(shape: [2, 3, 16, 16], uniformIn: -1...1, using: &rng))
     }
 
+    /// Leading parameter-free layers (reflection padding) run no backward.
+    @Test func leadingLayersWithoutParameters() throws {
+        var rng = SplitMix64(seed: 4)
+        let model = try CycleGANGenerator.make(inputChannels: 2, outputChannels: 2, filters: 4, residualBlocks: 1, using: &rng)
+        try check(model, input: Tensor(shape: [1, 2, 16, 16], uniformIn: -1...1, using: &rng))
+    }
+
     @Test func graphWhoseFirstNodesReadTheInput() throws {
         var rng = SplitMix64(seed: 2)
         let model = try UNet.make(inputChannels: 2, classes: 3, width: 4, using: &rng)

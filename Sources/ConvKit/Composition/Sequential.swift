@@ -146,20 +146,23 @@ public struct Sequential: Layer, ProbedLayer {
         return try backward(outputGradient, cache: cache, context: context, probe: &probe, path: "")
     }
 
-    /// The first layer's ``Layer/parameterGradients(_:cache:context:)``: no input gradient.
+    /// No input gradient: the layers before the first one with parameters (padding, …) run no
+    /// backward at all, and that one runs ``Layer/parameterGradients(_:cache:context:)``.
     public func parameterGradients(_ outputGradient: Tensor, cache: Cache, context: ComputeContext) throws(ShapeError) -> [Tensor] {
         if cache.count != layers.count {
             throw ShapeError(.mismatch, "Sequential cache holds \(cache.count) entries, expected \(layers.count) (one per layer)")
         }
-        guard let first = layers.first else { return [] }
+        guard let first = layers.firstIndex(where: { !$0.parameters.isEmpty }) else {
+            return []  // no parameters: nothing to compute
+        }
         var gradient = outputGradient
         var perLayer = [[Tensor]](repeating: [], count: layers.count)
-        for i in layers.indices.dropFirst().reversed() {
+        for i in layers.indices.dropFirst(first + 1).reversed() {
             let (dx, dθ) = try openBackward(layers[i], gradient, cache[i], context)
             perLayer[i] = dθ
             gradient = dx
         }
-        perLayer[0] = try openParameterGradients(first, gradient, cache[0], context)
+        perLayer[first] = try openParameterGradients(layers[first], gradient, cache[first], context)
         return perLayer.flatMap { $0 }
     }
 
