@@ -46,6 +46,15 @@ public enum BLAS {
         require(lda >= max(1, transA ? m : k) && ldb >= max(1, transB ? k : n) && ldc >= max(1, n),
                      "sgemm: leading dimensions too small")
         if m == 0 || n == 0 { return }
+        if m == 1 && k > 0 {
+            // One row of C is a matrix-vector product: `cblas_sgemv` reads op(B) once, where
+            // `cblas_sgemm` first packs all of it (a dense layer at batch 1: its whole weight matrix).
+            // c = op(B)ᵀ · a, with a's elements `lda` apart when transposed.
+            cblas_sgemv(CblasRowMajor, transB ? CblasNoTrans : CblasTrans,
+                        Int32(transB ? n : k), Int32(transB ? k : n), alpha,
+                        b, Int32(ldb), a, Int32(transA ? lda : 1), beta, c, 1)
+            return
+        }
         cblas_sgemm(CblasRowMajor,
                     transA ? CblasTrans : CblasNoTrans,
                     transB ? CblasTrans : CblasNoTrans,

@@ -73,6 +73,50 @@ struct BLASTests {
         }
     }
 
+    /// One row of C (a dense layer at batch 1) runs as a matrix-vector product: equal to the naive
+    /// sum for every transpose pair, alpha ≠ 1, beta 0 over NaN and beta 1, wider leading dimensions,
+    /// alone and split over 1-3 workers (n = 4100 columns, k = 1100: above the split threshold).
+    @Test(arguments: [(false, false), (true, false), (false, true), (true, true)])
+    func oneRowGEMMIsAMatrixVectorProduct(_ transposes: (Bool, Bool)) {
+        let (transA, transB) = transposes
+        let m = 1, n = 4100, k = 1100, pad = 3
+        let lda = (transA ? m : k) + pad, ldb = (transB ? k : n) + pad, ldc = n + pad
+        let a = [Float].random(count: (transA ? k : m) * lda, seed: 11)
+        let b = [Float].random(count: (transB ? n : k) * ldb, seed: 12)
+        let start = [Float].random(count: ldc, seed: 13)
+        for beta: Float in [0, 1] {
+            var reference = [Double](repeating: 0, count: n)
+            for j in 0..<n {
+                var sum = 0.0
+                for p in 0..<k {
+                    let x = Double(transA ? a[p * lda] : a[p]), w = Double(transB ? b[j * ldb + p] : b[p * ldb + j])
+                    sum += x * w
+                }
+                reference[j] = 0.5 * sum + (beta == 1 ? Double(start[j]) : 0)
+            }
+            for threads in [0, 1, 2, 3] {
+                var c = beta == 0 ? [Float](repeating: .nan, count: ldc) : start
+                a.withUnsafeBufferPointer { ap in b.withUnsafeBufferPointer { bp in c.withUnsafeMutableBufferPointer { cp in
+                    BLAS.withThreads(for: .serial) {
+                        if threads == 0 {
+                            BLAS.sgemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: 0.5, a: ap.baseAddress!, lda: lda,
+                                       b: bp.baseAddress!, ldb: ldb, beta: beta, c: cp.baseAddress!, ldc: ldc)
+                        } else {
+                            BLAS.sgemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: 0.5, a: ap.baseAddress!, lda: lda,
+                                       b: bp.baseAddress!, ldb: ldb, beta: beta, c: cp.baseAddress!, ldc: ldc,
+                                       context: ComputeContext(threads: threads))
+                        }
+                    }
+                } } }
+                let worst = (0..<n).map { abs(Double(c[$0]) - reference[$0]) }.max() ?? .nan
+                // k = 1100 products of values in [-1, 1): float rounding stays far below 1e-3.
+                #expect(worst < 1e-3, "transA \(transA) transB \(transB) beta \(beta) threads \(threads): \(worst)")
+                // The padding of C is never written.
+                #expect((n..<ldc).allSatisfy { beta == 0 ? c[$0].isNaN : c[$0] == start[$0] })
+            }
+        }
+    }
+
     /// A C too narrow to split by columns (n = 49, one 7×7 plane) is split by rows instead: every
     /// transpose pair, beta 0 over NaN and beta 1, a height that leaves a remainder slab
     /// (m = 301 = 4·64 + 45), wider leading dimensions, and 1-4 workers.
