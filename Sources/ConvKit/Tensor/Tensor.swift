@@ -13,7 +13,8 @@ public struct Tensor: Sendable, Equatable, CustomStringConvertible {
     public private(set) var shape: Shape
     private var storage: TensorStorage
 
-    /// The elements in row-major order (a copy).
+    /// The elements in row-major order, as a new array (O(count) per access: loops use
+    /// ``subscript(flat:)`` or ``withUnsafeBufferPointer(_:)``).
     public var scalars: [Float] { withUnsafeBufferPointer { Array($0) } }
 
     /// A tensor holding `scalars` in row-major order.

@@ -1,5 +1,4 @@
 import Glibc
-import Synchronization
 
 /// Where tensor elements live: 64-byte aligned blocks, and a cache of freed large blocks that
 /// the next tensor of the same size reuses.
@@ -27,7 +26,7 @@ public enum TensorMemory {
         public var cachedBytes: Int
     }
 
-    private struct State: ~Copyable {
+    fileprivate struct State {
         /// Cached blocks by size (addresses as integers: pointers are not `Sendable`).
         var free: [Int: [UInt]] = [:]
         var cachedBytes = 0
@@ -36,7 +35,7 @@ public enum TensorMemory {
         var cacheHits = 0
     }
 
-    private static let state = Mutex(State())
+    private static let state = LockedState()
 
     /// A quarter of the machine's physical memory.
     static let defaultLimit: Int = {
@@ -143,6 +142,30 @@ public enum TensorMemory {
             if kept { return }
         }
         free(raw)
+    }
+}
+
+/// ``TensorMemory``'s state behind a pthread mutex (which ThreadSanitizer models; it does not see
+/// the futex inside `Synchronization.Mutex` and reports its critical sections as races).
+private final class LockedState: @unchecked Sendable {
+    private let mutex: UnsafeMutablePointer<pthread_mutex_t>
+    private var state = TensorMemory.State()
+
+    init() {
+        mutex = .allocate(capacity: 1)
+        mutex.initialize(to: pthread_mutex_t())
+        pthread_mutex_init(mutex, nil)
+    }
+
+    deinit {
+        pthread_mutex_destroy(mutex)
+        mutex.deallocate()
+    }
+
+    func withLock<R>(_ body: (inout TensorMemory.State) -> R) -> R {
+        pthread_mutex_lock(mutex)
+        defer { pthread_mutex_unlock(mutex) }
+        return body(&state)
     }
 }
 
