@@ -42,18 +42,8 @@ struct BLASTests {
         for beta: Float in [0, 1] {
             func product(_ context: ComputeContext?) -> [Float] {
                 var c = beta == 0 ? [Float](repeating: .nan, count: m * ldc) : start
-                a.withUnsafeBufferPointer { ap in b.withUnsafeBufferPointer { bp in c.withUnsafeMutableBufferPointer { cp in
-                    BLAS.withThreads(for: .serial) {
-                        if let context {
-                            BLAS.sgemm(transA: transA, transB: transB, m: m, n: n, k: k, a: ap.baseAddress!, lda: lda,
-                                       b: bp.baseAddress!, ldb: ldb, beta: beta, c: cp.baseAddress!, ldc: ldc,
-                                       context: context)
-                        } else {
-                            BLAS.sgemm(transA: transA, transB: transB, m: m, n: n, k: k, a: ap.baseAddress!, lda: lda,
-                                       b: bp.baseAddress!, ldb: ldb, beta: beta, c: cp.baseAddress!, ldc: ldc)
-                        }
-                    }
-                } } }
+                sgemmUnderTest(transA, transB, m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: &c, ldc: ldc,
+                               context: context)
                 return c
             }
             let reference = product(nil)
@@ -96,18 +86,8 @@ struct BLASTests {
             }
             for threads in [0, 1, 2, 3] {
                 var c = beta == 0 ? [Float](repeating: .nan, count: ldc) : start
-                a.withUnsafeBufferPointer { ap in b.withUnsafeBufferPointer { bp in c.withUnsafeMutableBufferPointer { cp in
-                    BLAS.withThreads(for: .serial) {
-                        if threads == 0 {
-                            BLAS.sgemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: 0.5, a: ap.baseAddress!, lda: lda,
-                                       b: bp.baseAddress!, ldb: ldb, beta: beta, c: cp.baseAddress!, ldc: ldc)
-                        } else {
-                            BLAS.sgemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: 0.5, a: ap.baseAddress!, lda: lda,
-                                       b: bp.baseAddress!, ldb: ldb, beta: beta, c: cp.baseAddress!, ldc: ldc,
-                                       context: ComputeContext(threads: threads))
-                        }
-                    }
-                } } }
+                sgemmUnderTest(transA, transB, m: m, n: n, k: k, alpha: 0.5, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: &c,
+                               ldc: ldc, context: threads == 0 ? nil : ComputeContext(threads: threads))
                 let worst = (0..<n).map { abs(Double(c[$0]) - reference[$0]) }.max() ?? .nan
                 // k = 1100 products of values in [-1, 1): float rounding stays far below 1e-3.
                 #expect(worst < 1e-3, "transA \(transA) transB \(transB) beta \(beta) threads \(threads): \(worst)")
@@ -133,18 +113,8 @@ struct BLASTests {
         for beta: Float in [0, 1] {
             func product(_ context: ComputeContext?) -> [Float] {
                 var c = beta == 0 ? [Float](repeating: .nan, count: m * ldc) : start
-                a.withUnsafeBufferPointer { ap in b.withUnsafeBufferPointer { bp in c.withUnsafeMutableBufferPointer { cp in
-                    BLAS.withThreads(for: .serial) {
-                        if let context {
-                            BLAS.sgemm(transA: transA, transB: transB, m: m, n: n, k: k, a: ap.baseAddress!, lda: lda,
-                                       b: bp.baseAddress!, ldb: ldb, beta: beta, c: cp.baseAddress!, ldc: ldc,
-                                       context: context)
-                        } else {
-                            BLAS.sgemm(transA: transA, transB: transB, m: m, n: n, k: k, a: ap.baseAddress!, lda: lda,
-                                       b: bp.baseAddress!, ldb: ldb, beta: beta, c: cp.baseAddress!, ldc: ldc)
-                        }
-                    }
-                } } }
+                sgemmUnderTest(transA, transB, m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: &c, ldc: ldc,
+                               context: context)
                 return c
             }
             let reference = product(nil)
@@ -198,4 +168,21 @@ struct ParallelForTests {
         }
         #expect(hits.allSatisfy { $0 == 1 })
     }
+}
+
+/// `BLAS.sgemm` on arrays: the single call when `context` is nil, else the split one (OpenBLAS at
+/// one thread either way).
+func sgemmUnderTest(_ transA: Bool, _ transB: Bool, m: Int, n: Int, k: Int, alpha: Float = 1, a: [Float], lda: Int,
+                    b: [Float], ldb: Int, beta: Float, c: inout [Float], ldc: Int, context: ComputeContext?) {
+    a.withUnsafeBufferPointer { ap in b.withUnsafeBufferPointer { bp in c.withUnsafeMutableBufferPointer { cp in
+        BLAS.withThreads(for: .serial) {
+            if let context {
+                BLAS.sgemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: ap.baseAddress!, lda: lda,
+                           b: bp.baseAddress!, ldb: ldb, beta: beta, c: cp.baseAddress!, ldc: ldc, context: context)
+            } else {
+                BLAS.sgemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: ap.baseAddress!, lda: lda,
+                           b: bp.baseAddress!, ldb: ldb, beta: beta, c: cp.baseAddress!, ldc: ldc)
+            }
+        }
+    } } }
 }
